@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 operation failed (one-line reason on stderr), 2 usage error.
  */
 import { Command, CommanderError } from 'commander';
+import { registerPkiCommands } from './pki.js';
 
 export function buildProgram(): Command {
   const program = new Command('tq')
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerPkiCommands(program);
   return program;
 }
 
