@@ -4,11 +4,11 @@
  * the algorithm; never key material. Usage errors are one line and exit 2.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { isTrustQuorumError } from '../errors.js';
 import {
   DEFAULT_DAYS,
   DEFAULT_SLEDS,
   initPki,
-  isPkiError,
   MAX_DAYS,
   MAX_SLEDS,
   PKI_ALGS,
@@ -118,7 +118,7 @@ export function registerPkiCommands(program: Command): void {
         });
       } catch (e) {
         if (e instanceof RangeError) throw new CliError(e.message, 2);
-        if (isPkiError(e)) throw new CliError(e.message, 1);
+        if (isTrustQuorumError(e)) throw new CliError(e.message, 1);
         throw e;
       }
       const out = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));

@@ -13,7 +13,7 @@ import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { type PkiAlg, type PkiAlgInfo, pkiAlgInfo } from './algorithms.js';
-import { SecretBytes } from './secret.js';
+import { Pkcs8Key } from './secret.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -31,8 +31,8 @@ export interface Validity {
 export interface CaMaterial {
   readonly cert: x509.X509Certificate;
   readonly keys: webcrypto.CryptoKeyPair;
-  /** The private key as PKCS#8 DER, for writing; dispose after use. */
-  readonly key: SecretBytes;
+  /** The private key as PKCS#8 DER, for writing; zero() after use. */
+  readonly key: Pkcs8Key;
 }
 
 export type IdentityRole = 'sled' | 'operator';
@@ -49,8 +49,8 @@ export interface IdentityMaterial {
   readonly subject: string;
   /** DER certificates, root first, leaf last. */
   readonly chainDer: readonly Uint8Array[];
-  /** The leaf private key as PKCS#8 DER; dispose after use. */
-  readonly key: SecretBytes;
+  /** The leaf private key as PKCS#8 DER; zero() after use. */
+  readonly key: Pkcs8Key;
 }
 
 /** A random positive serial number of 16 octets (RFC 5280 §4.1.2.2: positive, at most 20). */
@@ -64,13 +64,17 @@ function organization(rackName: string): string {
   return `trust-quorum rack ${rackName}`;
 }
 
-async function generateKeys(info: PkiAlgInfo): Promise<{ keys: webcrypto.CryptoKeyPair; key: SecretBytes }> {
+async function generateKeys(info: PkiAlgInfo): Promise<{ keys: webcrypto.CryptoKeyPair; key: Pkcs8Key }> {
   const keys = (await webcrypto.subtle.generateKey(info.generate, true, [
     'sign',
     'verify',
   ])) as webcrypto.CryptoKeyPair;
   const pkcs8 = new Uint8Array(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  return { keys, key: new SecretBytes(pkcs8) };
+  try {
+    return { keys, key: new Pkcs8Key(pkcs8) };
+  } finally {
+    pkcs8.fill(0);
+  }
 }
 
 function caExtensions(pathLen: number): x509.Extension[] {

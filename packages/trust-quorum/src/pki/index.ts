@@ -15,7 +15,7 @@ export {
   OID_SPDM_RESPONDER_AUTH,
   type Validity,
 } from './certs.js';
-export { isPkiError, PkiError, type PkiErrorCode } from './errors.js';
+
 export {
   DEFAULT_DAYS,
   DEFAULT_SLEDS,
@@ -43,5 +43,5 @@ export {
   loadPkiManifest,
   loadTrustedRoot,
 } from './load.js';
-export { SecretBytes } from './secret.js';
+export { Pkcs8Key } from './secret.js';
 export type { PkiWrittenEntry } from './write.js';

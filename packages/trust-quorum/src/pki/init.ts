@@ -131,17 +131,17 @@ export async function generatePki(init: PkiGenerateInit = {}): Promise<PkiMateri
 
 /** Zero every private key buffer of `m`. */
 export function disposePki(m: PkiMaterial): void {
-  m.root.key.dispose();
-  m.intermediate?.key.dispose();
-  for (const s of m.sleds) s.key.dispose();
-  m.operator.key.dispose();
+  m.root.key.zero();
+  m.intermediate?.key.zero();
+  for (const s of m.sleds) s.key.zero();
+  m.operator.key.zero();
 }
 
 /**
  * Generate a rack PKI and write it to `init.outDir`.
  * @throws {RangeError} for bad options.
- * @throws {PkiError} OutputNotEmpty when the directory has files and `force` is not set;
- *   InvalidFile when the path is not a directory.
+ * @throws {TrustQuorumError} InvalidConfig when the directory has files and `force` is not set,
+ *   or when the path is not a directory.
  */
 export async function initPki(init: PkiInit): Promise<PkiInitResult> {
   resolve(init); // fail on bad options before touching the disk

@@ -12,8 +12,9 @@ import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } fr
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { TrustQuorumError } from '../errors.js';
 import { type PkiAlg, pkiAlgInfo } from './algorithms.js';
-import { PkiError } from './errors.js';
+import { pkiError } from './errors.js';
 import { IdentityRecordSchema, PKI_FILES, type PkiManifest, PkiManifestSchema } from './layout.js';
 import { pemDecodeAll } from './pem.js';
 
@@ -28,15 +29,12 @@ function readBounded(path: string, max = MAX_FILE): { bytes: Buffer; mode: numbe
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new PkiError(
-      'InvalidFile',
-      `${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+    throw pkiError(path, `${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new PkiError('InvalidFile', `${path}: not a regular file`);
-    if (st.size > max) throw new PkiError('InvalidFile', `${path}: larger than ${max} bytes`);
+    if (!st.isFile()) throw pkiError(path, `${path}: not a regular file`);
+    if (st.size > max) throw pkiError(path, `${path}: larger than ${max} bytes`);
     const bytes = Buffer.alloc(st.size);
     let off = 0;
     while (off < bytes.length) {
@@ -54,31 +52,30 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(readBounded(path, 64 * 1024).bytes.toString('utf8'));
   } catch (e) {
-    if (e instanceof PkiError) throw e;
-    throw new PkiError('InvalidFile', `${path}: not JSON`);
+    if (e instanceof TrustQuorumError) throw e;
+    throw pkiError(path, `${path}: not JSON`);
   }
 }
 
 /**
  * Parse every CERTIFICATE block of a PEM file.
- * @throws {PkiError} InvalidFile / InvalidCertificate.
+ * @throws {TrustQuorumError} InvalidConfig: unreadable file, no or too many certificates, bad DER.
  */
 function readCerts(path: string): X509Certificate[] {
   let ders: Uint8Array[];
   try {
     ders = pemDecodeAll(readBounded(path).bytes.toString('latin1'), 'CERTIFICATE');
   } catch (e) {
-    if (e instanceof PkiError) throw e;
-    throw new PkiError('InvalidFile', `${path}: ${(e as Error).message}`);
+    if (e instanceof TrustQuorumError) throw e;
+    throw pkiError(path, `${path}: ${(e as Error).message}`);
   }
-  if (ders.length === 0) throw new PkiError('InvalidFile', `${path}: no certificate`);
-  if (ders.length > MAX_CHAIN)
-    throw new PkiError('InvalidFile', `${path}: more than ${MAX_CHAIN} certificates`);
+  if (ders.length === 0) throw pkiError(path, `${path}: no certificate`);
+  if (ders.length > MAX_CHAIN) throw pkiError(path, `${path}: more than ${MAX_CHAIN} certificates`);
   return ders.map((der, i) => {
     try {
       return new X509Certificate(der);
     } catch (e) {
-      throw new PkiError('InvalidCertificate', `${path}: certificate ${i} does not parse`, { cause: e });
+      throw pkiError(path, `${path}: certificate ${i} does not parse`, e);
     }
   });
 }
@@ -92,17 +89,13 @@ function selfSigned(c: X509Certificate): boolean {
  * the one before it, every cert but the last a CA.
  */
 function checkLinks(path: string, chain: readonly X509Certificate[]): void {
-  if (!selfSigned(chain[0]!))
-    throw new PkiError('InvalidCertificate', `${path}: first certificate is not self-signed`);
+  if (!selfSigned(chain[0]!)) throw pkiError(path, `${path}: first certificate is not self-signed`);
   for (let i = 1; i < chain.length; i++) {
     const issuer = chain[i - 1]!;
     const cert = chain[i]!;
-    if (!issuer.ca) throw new PkiError('InvalidCertificate', `${path}: certificate ${i - 1} is not a CA`);
+    if (!issuer.ca) throw pkiError(path, `${path}: certificate ${i - 1} is not a CA`);
     if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) {
-      throw new PkiError(
-        'InvalidCertificate',
-        `${path}: certificate ${i} is not signed by certificate ${i - 1}`,
-      );
+      throw pkiError(path, `${path}: certificate ${i} is not signed by certificate ${i - 1}`);
     }
   }
 }
@@ -111,10 +104,7 @@ function checkKeyAlg(path: string, key: KeyObject, alg: PkiAlg): void {
   const info = pkiAlgInfo(alg);
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (key.asymmetricKeyType !== info.nodeKeyType || curve !== info.nodeCurve) {
-    throw new PkiError(
-      'InvalidCertificate',
-      `${path}: leaf key is ${key.asymmetricKeyType} ${curve ?? ''}, not ${alg}`,
-    );
+    throw pkiError(path, `${path}: leaf key is ${key.asymmetricKeyType} ${curve ?? ''}, not ${alg}`);
   }
 }
 
@@ -128,7 +118,7 @@ function readPrivateKey(path: string, warnings: string[]): KeyObject {
     }
     return createPrivateKey({ key: bytes, format: 'pem' });
   } catch {
-    throw new PkiError('InvalidKey', `${path}: not a PEM private key`);
+    throw pkiError(path, `${path}: not a PEM private key`);
   } finally {
     bytes.fill(0);
   }
@@ -201,14 +191,14 @@ export class DeviceIdentity implements DeviceIdentityInit {
 
 /**
  * Load `dir` (an `OUT/sled-N` or `OUT/operator` directory written by `tq pki init`).
- * @throws {PkiError} InvalidFile (missing/garbled file), InvalidCertificate (chain does not
- *   link, leaf differs from the chain's last, wrong algorithm or subject), InvalidKey (key
- *   does not parse or does not match the leaf).
+ * @throws {TrustQuorumError} InvalidConfig, `files` naming the file at fault: a file is
+ *   missing or garbled, the chain does not link, the leaf differs from the chain's last, the
+ *   algorithm or subject is not the recorded one, or the key does not parse or match the leaf.
  */
 export function loadIdentity(dir: string): DeviceIdentity {
   const recPath = join(dir, PKI_FILES.identity);
   const parsed = IdentityRecordSchema.safeParse(readJson(recPath));
-  if (!parsed.success) throw new PkiError('InvalidFile', `${recPath}: not an identity record`);
+  if (!parsed.success) throw pkiError(recPath, `${recPath}: not an identity record`);
   const rec = parsed.data;
   const chainPath = join(dir, PKI_FILES.chain);
   const chain = readCerts(chainPath);
@@ -217,14 +207,11 @@ export function loadIdentity(dir: string): DeviceIdentity {
   const certPath = join(dir, PKI_FILES.leafCert);
   const certs = readCerts(certPath);
   if (certs.length !== 1 || !sameBytes(certs[0]!.raw, leaf.raw)) {
-    throw new PkiError(
-      'InvalidCertificate',
-      `${certPath}: differs from the last certificate of ${chainPath}`,
-    );
+    throw pkiError(certPath, `${certPath}: differs from the last certificate of ${chainPath}`);
   }
   const cn = rec.role === 'sled' ? `sled-${rec.sledId}` : 'operator';
   if (!leaf.subject.split('\n').includes(`CN=${cn}`)) {
-    throw new PkiError('InvalidCertificate', `${certPath}: subject does not name ${cn}`);
+    throw pkiError(certPath, `${certPath}: subject does not name ${cn}`);
   }
   checkKeyAlg(certPath, leaf.publicKey, rec.alg);
   const warnings: string[] = [];
@@ -232,7 +219,7 @@ export function loadIdentity(dir: string): DeviceIdentity {
   const privateKey = readPrivateKey(keyPath, warnings);
   const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
   if (!spki(createPublicKey(privateKey)).equals(spki(leaf.publicKey))) {
-    throw new PkiError('InvalidKey', `${keyPath}: does not match the public key of ${certPath}`);
+    throw pkiError(keyPath, `${keyPath}: does not match the public key of ${certPath}`);
   }
   const chainDer = chain.map((c) => new Uint8Array(c.raw));
   return new DeviceIdentity({ dir, ...rec, chainDer, leaf, warnings }, privateKey);
@@ -240,25 +227,25 @@ export function loadIdentity(dir: string): DeviceIdentity {
 
 /**
  * Load a trusted root certificate from a PEM file holding exactly one self-signed CA.
- * @throws {PkiError} InvalidFile / InvalidCertificate.
+ * @throws {TrustQuorumError} InvalidConfig: unreadable file, not one self-signed CA.
  */
 export function loadTrustedRoot(pemFile: string): X509Certificate {
   const certs = readCerts(pemFile);
   if (certs.length !== 1)
-    throw new PkiError('InvalidFile', `${pemFile}: expected one certificate, found ${certs.length}`);
+    throw pkiError(pemFile, `${pemFile}: expected one certificate, found ${certs.length}`);
   const root = certs[0]!;
-  if (!root.ca) throw new PkiError('InvalidCertificate', `${pemFile}: not a CA certificate`);
-  if (!selfSigned(root)) throw new PkiError('InvalidCertificate', `${pemFile}: not self-signed`);
+  if (!root.ca) throw pkiError(pemFile, `${pemFile}: not a CA certificate`);
+  if (!selfSigned(root)) throw pkiError(pemFile, `${pemFile}: not self-signed`);
   return root;
 }
 
 /**
  * Load `OUT/pki.json`.
- * @throws {PkiError} InvalidFile.
+ * @throws {TrustQuorumError} InvalidConfig: missing or not a manifest.
  */
 export function loadPkiManifest(outDir: string): PkiManifest {
   const path = join(outDir, PKI_FILES.manifest);
   const parsed = PkiManifestSchema.safeParse(readJson(path));
-  if (!parsed.success) throw new PkiError('InvalidFile', `${path}: not a PKI manifest`);
+  if (!parsed.success) throw pkiError(path, `${path}: not a PKI manifest`);
   return parsed.data;
 }

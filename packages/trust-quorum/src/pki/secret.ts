@@ -1,42 +1,16 @@
 /**
- * A private key's encoded bytes (PKCS#8 DER) held so that they cannot leak by accident:
- * `util.inspect` and `JSON.stringify` show only the length, and `dispose()` zeroes the bytes.
+ * A private key's PKCS#8 DER bytes, held in the package's SecretBytes (rack-secret/): only
+ * the format and length print, `zero()` wipes them.
  */
-import { inspect } from 'node:util';
+import { SecretBytes } from '../rack-secret/secret-bytes.js';
 
-export class SecretBytes {
-  readonly #bytes: Uint8Array;
-  #disposed = false;
-
-  /** Takes ownership of `bytes` (no copy): dispose() zeroes the caller's buffer too. */
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
+export class Pkcs8Key extends SecretBytes {
+  /** Copies `der`; the caller zeroes its own copy. */
+  constructor(der: Uint8Array) {
+    super(der);
   }
 
-  get length(): number {
-    return this.#bytes.length;
-  }
-
-  /**
-   * The live bytes, for immediate use (write a file, import a key); do not keep them.
-   * @throws {TypeError} after dispose().
-   */
-  expose(): Uint8Array {
-    if (this.#disposed) throw new TypeError('secret already disposed');
-    return this.#bytes;
-  }
-
-  /** Zero the bytes. Idempotent. */
-  dispose(): void {
-    this.#bytes.fill(0);
-    this.#disposed = true;
-  }
-
-  toJSON(): string {
-    return '[redacted]';
-  }
-
-  [inspect.custom](): string {
-    return `SecretBytes(${this.#bytes.length} bytes, redacted)`;
+  protected describe(): Record<string, string | number> {
+    return { format: 'PKCS#8 DER', length: this.length };
   }
 }

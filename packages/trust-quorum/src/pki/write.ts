@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaMaterial, IdentityMaterial } from './certs.js';
-import { PkiError } from './errors.js';
+import { pkiError } from './errors.js';
 import {
   DIR_MODE,
   type IdentityRecord,
@@ -16,7 +16,7 @@ import {
   PUBLIC_MODE,
 } from './layout.js';
 import { pemBytes, pemString } from './pem.js';
-import type { SecretBytes } from './secret.js';
+import type { Pkcs8Key } from './secret.js';
 
 /** One identity or CA written: its name, subject and the files (absolute or as given). */
 export interface PkiWrittenEntry {
@@ -27,7 +27,7 @@ export interface PkiWrittenEntry {
 
 /**
  * Create `dir` (0700) or check that it is an empty directory.
- * @throws {PkiError} OutputNotEmpty without `force`; InvalidFile when `dir` is not a directory.
+ * @throws {TrustQuorumError} InvalidConfig when `dir` is not empty (without `force`) or not a directory.
  */
 export function prepareOutDir(dir: string, force: boolean): void {
   let isDir: boolean;
@@ -37,9 +37,9 @@ export function prepareOutDir(dir: string, force: boolean): void {
     mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     isDir = true;
   }
-  if (!isDir) throw new PkiError('InvalidFile', `${dir} exists and is not a directory`);
+  if (!isDir) throw pkiError(dir, `${dir} exists and is not a directory`);
   if (!force && readdirSync(dir).length > 0) {
-    throw new PkiError('OutputNotEmpty', `${dir} is not empty (use --force to write into it)`);
+    throw pkiError(dir, `${dir} is not empty (use --force to write into it)`);
   }
   chmodSync(dir, DIR_MODE);
 }
@@ -55,7 +55,7 @@ function writeFresh(path: string, data: string | Uint8Array, mode: number): void
   chmodSync(path, mode);
 }
 
-function writeKey(path: string, key: SecretBytes): void {
+function writeKey(path: string, key: Pkcs8Key): void {
   const pem = pemBytes('PRIVATE KEY', key.expose());
   try {
     writeFresh(path, pem, KEY_MODE);
