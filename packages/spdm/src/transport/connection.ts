@@ -1,0 +1,306 @@
+/**
+ * FramedConnection: SPDM frames over one byte stream (a net.Socket or any Duplex), with a
+ * deadline and an optional AbortSignal on every send and receive.
+ *
+ * Lifecycle: a connection is open until its first error; from then on it is dead, the stream
+ * is destroyed and every pending and future receive rejects with that error (SpdmError
+ * 'Timeout', 'Closed', 'TooLarge', 'Transport' or 'Aborted'). A receive or send that times out
+ * or is aborted while waiting kills the connection too, because the request/response stream
+ * is then out of step; a signal that is already aborted when the call starts, or a message we
+ * refuse to encode, rejects that call only. When the peer closes cleanly between frames, the
+ * frames it sent before closing are still delivered, then receive rejects with 'Closed'.
+ *
+ * Frames that arrive before anyone receives them are queued, up to `maxQueuedFrames`; a peer
+ * that sends more fails the connection. The stream's 'error' event always has a listener, so a
+ * reset or refused peer can never crash the process.
+ */
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { SpdmError } from '../errors.js';
+import { abortError, checkTimeout, DEFAULT_TIMEOUT_MS, guard } from './deadline.js';
+import type { Frame, Framing } from './frame.js';
+import { checkMaxFrameSize, Deframer, encodeAnyFrame } from './framing.js';
+
+/** Options of FramedConnection (and of connectTcp / listenTcp, which extend them). */
+export interface FramedConnectionInit {
+  /** Default 'dsp0287'. */
+  framing?: Framing;
+  /** Largest total frame (header included) accepted or sent; default 64 KiB + header. */
+  maxFrameSize?: number;
+  /** Default deadline of send(), in ms; default 5000. */
+  sendTimeoutMs?: number;
+  /** Default deadline of receive(), in ms; default 5000. */
+  receiveTimeoutMs?: number;
+  /** Deadline of a graceful close() before the stream is destroyed; default 5000. */
+  closeTimeoutMs?: number;
+  /** Frames held for a receive() not yet called; one more fails the connection. Default 32. */
+  maxQueuedFrames?: number;
+  /** Label for remoteAddress when the stream is not a net.Socket. */
+  remoteAddress?: string;
+}
+
+export interface SendOptions {
+  /** Send as a DSP0277 secured record (DSP0287 type 0x06) instead of plain SPDM. */
+  secured?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ReceiveOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What upper layers need from a framed transport (TCP or in memory). */
+export interface TransportConnection {
+  readonly framing: Framing;
+  /** "host:port" of the peer, or a label. */
+  readonly remoteAddress: string;
+  /** The error that ended the connection; undefined while it is open. */
+  readonly failure: SpdmError | undefined;
+  /** Sends one data frame. @throws SpdmError */
+  send(payload: Uint8Array, opts?: SendOptions): Promise<void>;
+  /** Sends any frame, control frames included. @throws SpdmError */
+  sendFrame(frame: Frame, opts?: Omit<SendOptions, 'secured'>): Promise<void>;
+  /** The next frame from the peer. @throws SpdmError */
+  receive(opts?: ReceiveOptions): Promise<Frame>;
+  /** Flushes, half-closes and waits for the stream to close (destroying it after a deadline). */
+  close(): Promise<void>;
+  /** Ends the connection at once; pending operations reject with `error` or 'Closed'. */
+  destroy(error?: SpdmError): void;
+}
+
+/** Default bound of the receive queue. */
+export const DEFAULT_MAX_QUEUED_FRAMES = 32;
+
+interface Waiter {
+  resolve(f: Frame): void;
+  reject(e: SpdmError): void;
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+function errnoCode(e: unknown): string | undefined {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+/** "host:port" with IPv6 hosts bracketed. */
+export function formatAddress(host: string | undefined, port: number | undefined): string {
+  const h = host ?? '?';
+  return `${h.includes(':') ? `[${h}]` : h}:${port ?? '?'}`;
+}
+
+/**
+ * Checks every option of a FramedConnectionInit without opening anything.
+ * @throws RangeError / TypeError for a bad option.
+ */
+export function validateInit(init: FramedConnectionInit): void {
+  checkMaxFrameSize(init.framing ?? 'dsp0287', init.maxFrameSize);
+  checkTimeout(init.sendTimeoutMs, DEFAULT_TIMEOUT_MS, 'sendTimeoutMs');
+  checkTimeout(init.receiveTimeoutMs, DEFAULT_TIMEOUT_MS, 'receiveTimeoutMs');
+  checkTimeout(init.closeTimeoutMs, DEFAULT_TIMEOUT_MS, 'closeTimeoutMs');
+  const mq = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
+  if (!Number.isSafeInteger(mq) || mq < 0) throw new RangeError(`maxQueuedFrames must be >= 0, got ${mq}`);
+}
+
+/** A framed SPDM connection over a Duplex stream; see the module comment. */
+export class FramedConnection implements TransportConnection {
+  readonly framing: Framing;
+  readonly remoteAddress: string;
+  readonly maxFrameSize: number;
+  private readonly stream: Duplex;
+  private readonly deframer: Deframer;
+  private readonly sendTimeoutMs: number;
+  private readonly receiveTimeoutMs: number;
+  private readonly closeTimeoutMs: number;
+  private readonly maxQueuedFrames: number;
+  private readonly queue: Frame[] = [];
+  private readonly waiters: Waiter[] = [];
+  private error: SpdmError | undefined;
+  private readonly streamClosed: Promise<void>;
+
+  /** @throws RangeError / TypeError for bad options. */
+  constructor(stream: Duplex, init: FramedConnectionInit = {}) {
+    this.framing = init.framing ?? 'dsp0287';
+    this.maxFrameSize = checkMaxFrameSize(this.framing, init.maxFrameSize);
+    this.deframer = new Deframer(this.framing, { maxFrameSize: this.maxFrameSize });
+    this.sendTimeoutMs = checkTimeout(init.sendTimeoutMs, DEFAULT_TIMEOUT_MS, 'sendTimeoutMs');
+    this.receiveTimeoutMs = checkTimeout(init.receiveTimeoutMs, DEFAULT_TIMEOUT_MS, 'receiveTimeoutMs');
+    this.closeTimeoutMs = checkTimeout(init.closeTimeoutMs, DEFAULT_TIMEOUT_MS, 'closeTimeoutMs');
+    validateInit(init);
+    this.maxQueuedFrames = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
+    this.stream = stream;
+    if (stream instanceof Socket) {
+      stream.setNoDelay(true);
+      this.remoteAddress = init.remoteAddress ?? formatAddress(stream.remoteAddress, stream.remotePort);
+    } else {
+      this.remoteAddress = init.remoteAddress ?? 'stream';
+    }
+    this.streamClosed = new Promise((resolve) => {
+      if (stream.destroyed) resolve();
+      else stream.once('close', () => resolve());
+    });
+    stream.on('error', (e) => this.fail(this.mapStreamError(e)));
+    stream.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    stream.on('end', () => this.onEnd());
+    stream.on('close', () =>
+      this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed`)),
+    );
+    if (stream.destroyed)
+      this.fail(new SpdmError('Closed', `stream to ${this.remoteAddress} already closed`));
+  }
+
+  get failure(): SpdmError | undefined {
+    return this.error;
+  }
+
+  /** Frames received and not yet taken by receive(). */
+  get queuedFrames(): number {
+    return this.queue.length;
+  }
+
+  async send(payload: Uint8Array, opts: SendOptions = {}): Promise<void> {
+    const type = opts.secured === true ? 'secured' : 'spdm';
+    await this.sendFrame({ type, payload }, opts);
+  }
+
+  sendFrame(frame: Frame, opts: Omit<SendOptions, 'secured'> = {}): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.error !== undefined) return reject(this.error);
+      const timeoutMs = checkTimeout(opts.timeoutMs, this.sendTimeoutMs, 'timeoutMs');
+      if (opts.signal?.aborted) return reject(abortError(opts.signal, `send to ${this.remoteAddress}`));
+      const bytes = encodeAnyFrame(this.framing, frame);
+      if (bytes.length > this.maxFrameSize) {
+        throw new SpdmError(
+          'TooLarge',
+          `a ${bytes.length}-byte frame exceeds maxFrameSize ${this.maxFrameSize}`,
+        );
+      }
+      const disarm = guard(`send to ${this.remoteAddress}`, timeoutMs, opts.signal, (e) => {
+        this.fail(e);
+        reject(e);
+      });
+      this.stream.write(bytes, (err) => {
+        disarm();
+        if (err) {
+          this.fail(this.mapStreamError(err));
+          reject(this.error);
+        } else if (this.error !== undefined && this.error.code !== 'Closed') {
+          reject(this.error);
+        } else {
+          resolve();
+        }
+      });
+    });
+  }
+
+  receive(opts: ReceiveOptions = {}): Promise<Frame> {
+    return new Promise<Frame>((resolve, reject) => {
+      const queued = this.queue.shift();
+      if (queued !== undefined) return resolve(queued);
+      if (this.error !== undefined) return reject(this.error);
+      const timeoutMs = checkTimeout(opts.timeoutMs, this.receiveTimeoutMs, 'timeoutMs');
+      const what = `receive from ${this.remoteAddress}`;
+      if (opts.signal?.aborted) return reject(abortError(opts.signal, what));
+      const waiter: Waiter = {
+        resolve: (f) => {
+          disarm();
+          resolve(f);
+        },
+        reject: (e) => {
+          disarm();
+          reject(e);
+        },
+      };
+      const disarm = guard(what, timeoutMs, opts.signal, (e) => this.fail(e));
+      this.waiters.push(waiter);
+    });
+  }
+
+  close(): Promise<void> {
+    this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed locally`), false);
+    if (!this.stream.destroyed) {
+      if (!this.stream.writableEnded) this.stream.end();
+      const timer = setTimeout(() => this.stream.destroy(), this.closeTimeoutMs);
+      void this.streamClosed.then(() => clearTimeout(timer));
+    }
+    return this.streamClosed;
+  }
+
+  destroy(error?: SpdmError): void {
+    this.fail(error ?? new SpdmError('Closed', `connection to ${this.remoteAddress} destroyed locally`));
+    this.stream.destroy();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.error !== undefined) return;
+    let frames: Frame[];
+    try {
+      frames = this.deframer.push(chunk);
+    } catch (e) {
+      this.fail(e instanceof SpdmError ? e : new SpdmError('Internal', 'deframer failed', { cause: e }));
+      return;
+    }
+    for (const f of frames) {
+      const w = this.waiters.shift();
+      if (w !== undefined) {
+        w.resolve(f);
+      } else if (this.queue.length >= this.maxQueuedFrames) {
+        this.fail(
+          new SpdmError(
+            'Transport',
+            `${this.remoteAddress} sent more than ${this.maxQueuedFrames} unread frames`,
+          ),
+        );
+        return;
+      } else {
+        this.queue.push(f);
+      }
+    }
+    if (this.deframer.failure !== undefined) this.fail(this.deframer.failure);
+  }
+
+  private onEnd(): void {
+    if (this.error !== undefined) return;
+    const p = this.deframer.partial();
+    if (p !== undefined) {
+      this.fail(
+        new SpdmError('Closed', `${this.remoteAddress} closed the connection mid-frame: ${missing(p)}`),
+      );
+      return;
+    }
+    // Clean close between frames: queued frames stay deliverable.
+    this.fail(new SpdmError('Closed', `${this.remoteAddress} closed the connection`), false, true);
+    if (!this.stream.writableEnded) this.stream.end();
+  }
+
+  /** Records the first error, rejects every waiter; by default destroys the stream. */
+  private fail(e: SpdmError, destroyStream = true, keepQueue = false): void {
+    if (this.error !== undefined) return;
+    this.error = e;
+    if (!keepQueue) this.queue.length = 0;
+    const waiting = this.waiters.splice(0);
+    for (const w of waiting) w.reject(e);
+    if (destroyStream) this.stream.destroy();
+  }
+
+  private mapStreamError(err: unknown): SpdmError {
+    const code = errnoCode(err);
+    if (code !== undefined && RESET_CODES.has(code)) {
+      const p = this.deframer.partial();
+      const mid = p === undefined ? '' : ` mid-frame: ${missing(p)}`;
+      return new SpdmError('Closed', `connection to ${this.remoteAddress} reset (${code})${mid}`, {
+        cause: err,
+      });
+    }
+    return new SpdmError('Transport', `connection to ${this.remoteAddress} failed: ${code ?? String(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+function missing(p: { received: number; expected: number | undefined }): string {
+  if (p.expected === undefined) return `${p.received} byte(s) of the frame header received, length unknown`;
+  return `${p.expected - p.received} of ${p.expected} byte(s) missing`;
+}
