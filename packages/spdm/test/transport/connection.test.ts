@@ -106,13 +106,14 @@ describe('FramedConnection over the in-memory pair', () => {
     const [a, b] = memoryConnectionPair();
     await a.send(fromHex('01'));
     await a.send(fromHex('02'));
-    const closed = a.close();
+    await a.close(); // by now b has seen both frames and the end of stream, unread
+    expect(b.failure?.code).toBe('Closed');
+    expect(b.queuedFrames).toBe(2);
     expect(view(await b.receive())).toBe('spdm:01');
     expect(view(await b.receive())).toBe('spdm:02');
     const e = await rejection(b.receive());
     expect(e.code).toBe('Closed');
     expect(e.message).toMatch(/closed the connection$/);
-    await closed;
     expect((await rejection(a.receive())).code).toBe('Closed');
   });
 
