@@ -122,13 +122,13 @@ export class FramedConnection implements TransportConnection {
 
   /** @throws RangeError / TypeError for bad options. */
   constructor(stream: Duplex, init: FramedConnectionInit = {}) {
+    validateInit(init);
     this.framing = init.framing ?? 'dsp0287';
     this.maxFrameSize = checkMaxFrameSize(this.framing, init.maxFrameSize);
     this.deframer = new Deframer(this.framing, { maxFrameSize: this.maxFrameSize });
-    this.sendTimeoutMs = checkTimeout(init.sendTimeoutMs, DEFAULT_TIMEOUT_MS, 'sendTimeoutMs');
-    this.receiveTimeoutMs = checkTimeout(init.receiveTimeoutMs, DEFAULT_TIMEOUT_MS, 'receiveTimeoutMs');
-    this.closeTimeoutMs = checkTimeout(init.closeTimeoutMs, DEFAULT_TIMEOUT_MS, 'closeTimeoutMs');
-    validateInit(init);
+    this.sendTimeoutMs = init.sendTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.receiveTimeoutMs = init.receiveTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxQueuedFrames = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
     this.stream = stream;
     if (stream instanceof Socket) {

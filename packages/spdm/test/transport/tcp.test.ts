@@ -266,6 +266,16 @@ describe('framed TCP on 127.0.0.1', () => {
     expect(toHex(await exchange(first, GET_VERSION))).toBe('00008410');
   });
 
+  it('bad options are RangeErrors before any socket; a taken port is a Transport error', async () => {
+    await expect(connectTcp(HOST, 1, { maxFrameSize: 1 })).rejects.toThrow(RangeError);
+    await expect(connectTcp(HOST, 1, { connectTimeoutMs: 0 })).rejects.toThrow(RangeError);
+    await expect(listenTcp({ receiveTimeoutMs: -5 }, () => {})).rejects.toThrow(RangeError);
+    const server = await echoServer();
+    const e = await rejection(listenTcp({ port: server.address().port }, () => {}));
+    expect(e.code).toBe('Transport');
+    expect(e.message).toContain(`${HOST}:${server.address().port}`);
+  });
+
   it('a connection handler that throws gets its connection destroyed and reported', async () => {
     const reported: unknown[] = [];
     const server = await listenTcp({ onError: (e) => reported.push(e) }, () => {
