@@ -1,0 +1,117 @@
+/**
+ * ResponderInit: the options of a ResponderCore with their defaults (conventions #12), and the
+ * resolved, validated ResponderConfig that handlers read. Later phases add their own options
+ * (certificate slots, signing key, measurement source, session limits) here, optional, with
+ * defaults, and validate them in resolveResponderInit.
+ */
+import { type AlgorithmPrefs, resolveAlgorithmPrefs } from '../algorithm-prefs.js';
+import {
+  CAP,
+  capsForVersion,
+  checkResponderCaps,
+  hasCap,
+  MAX_CT_EXPONENT,
+  MIN_DATA_TRANSFER_SIZE,
+} from '../msgs/capabilities.js';
+import { type SpdmVersion, SUPPORTED_VERSIONS, versionName } from '../msgs/codes.js';
+import type { RequestHandler } from './handler.js';
+
+/** Responder capabilities a mutually authenticating key-exchange peer needs. */
+export const DEFAULT_RESPONDER_CAPS =
+  CAP.CERT |
+  CAP.CHAL |
+  CAP.MEAS_SIG |
+  CAP.ENCRYPT |
+  CAP.MAC |
+  CAP.MUT_AUTH |
+  CAP.KEY_EX |
+  CAP.HBEAT |
+  CAP.KEY_UPD;
+
+/** DataTransferSize = MaxSPDMmsgSize default (the spdm-emu value, 0x1200). */
+export const DEFAULT_DATA_TRANSFER_SIZE = 4608;
+
+/**
+ * Default CTExponent: 2^20 µs ≈ 1 s for any response that needs cryptography, room for a
+ * software signer on a busy event loop.
+ */
+export const DEFAULT_CT_EXPONENT = 20;
+
+export interface ResponderInit {
+  /** Versions listed in VERSION, in that order (subset of 1.1..1.3). Default [0x11, 0x12, 0x13]. */
+  readonly versions?: readonly SpdmVersion[];
+  /** CAPABILITIES Flags (masked per version when sent). Default DEFAULT_RESPONDER_CAPS. */
+  readonly capabilities?: number;
+  /** Default DEFAULT_CT_EXPONENT. */
+  readonly ctExponent?: number;
+  /** 1.2+. Default 4608. */
+  readonly dataTransferSize?: number;
+  /** 1.2+. Default = dataTransferSize (required without CHUNK_CAP). */
+  readonly maxSpdmMsgSize?: number;
+  /** Preference order per algorithm field. Default DEFAULT_ALGORITHM_PREFS. */
+  readonly algorithms?: Partial<AlgorithmPrefs>;
+  /** Extra or replacement request handlers by request code (see ResponderCore.registerHandler). */
+  readonly handlers?: ReadonlyMap<number, RequestHandler>;
+  /**
+   * Called with every error the core turns into an SPDM ERROR (peer errors and our own bugs),
+   * for logging. Must not throw. Messages never hold secret bytes.
+   */
+  readonly onError?: (err: unknown, requestCode: number) => void;
+}
+
+export interface ResponderConfig {
+  readonly versions: readonly SpdmVersion[];
+  readonly capabilities: number;
+  readonly ctExponent: number;
+  readonly dataTransferSize: number;
+  readonly maxSpdmMsgSize: number;
+  readonly algorithms: AlgorithmPrefs;
+}
+
+function checkSizes(dts: number, max: number, caps: number): void {
+  if (!Number.isInteger(dts) || dts < MIN_DATA_TRANSFER_SIZE || dts > 0xffffffff) {
+    throw new RangeError(`dataTransferSize must be an integer >= ${MIN_DATA_TRANSFER_SIZE}`);
+  }
+  if (!Number.isInteger(max) || max < dts || max > 0xffffffff) {
+    throw new RangeError('maxSpdmMsgSize must be >= dataTransferSize');
+  }
+  if (!hasCap(caps, 'CHUNK_CAP') && dts !== max) {
+    throw new RangeError('without CHUNK_CAP, dataTransferSize must equal maxSpdmMsgSize');
+  }
+}
+
+/**
+ * Fills in defaults and checks the configuration: versions within 1.1..1.3, capability flags
+ * consistent at every listed version (libspdm's requester checks), sizes, measurement hash
+ * preferences present when MEAS_CAP is set.
+ * @throws TypeError / RangeError on misuse.
+ */
+export function resolveResponderInit(init: ResponderInit = {}): ResponderConfig {
+  const versions = [...(init.versions ?? SUPPORTED_VERSIONS)];
+  if (versions.length === 0) throw new RangeError('versions must not be empty');
+  for (const v of versions) {
+    if (!SUPPORTED_VERSIONS.includes(v))
+      throw new RangeError(`version 0x${Number(v).toString(16)} not supported`);
+  }
+  if (new Set(versions).size !== versions.length) throw new RangeError('versions listed twice');
+  const capabilities = (init.capabilities ?? DEFAULT_RESPONDER_CAPS) >>> 0;
+  for (const v of versions) {
+    const why = checkResponderCaps(capsForVersion(capabilities, 'responder', v), v);
+    if (why) throw new RangeError(`capabilities inconsistent at SPDM ${versionName(v)}: ${why}`);
+  }
+  const ctExponent = init.ctExponent ?? DEFAULT_CT_EXPONENT;
+  if (!Number.isInteger(ctExponent) || ctExponent < 0 || ctExponent > MAX_CT_EXPONENT) {
+    throw new RangeError(`ctExponent must be 0..${MAX_CT_EXPONENT}`);
+  }
+  const dataTransferSize = init.dataTransferSize ?? DEFAULT_DATA_TRANSFER_SIZE;
+  const maxSpdmMsgSize = init.maxSpdmMsgSize ?? dataTransferSize;
+  checkSizes(dataTransferSize, maxSpdmMsgSize, capabilities);
+  const algorithms = resolveAlgorithmPrefs(init.algorithms);
+  if (
+    hasCap(capabilities, 'MEAS_CAP') &&
+    (algorithms.measurementHash.length === 0 || !algorithms.measurementSpec)
+  ) {
+    throw new RangeError('MEAS_CAP needs a measurement specification and measurement hash preferences');
+  }
+  return { versions, capabilities, ctExponent, dataTransferSize, maxSpdmMsgSize, algorithms };
+}
