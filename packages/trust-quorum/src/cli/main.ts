@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerPkiCommands } from './pki.js';
+import { registerRackCommands } from './rack.js';
 
 export function buildProgram(): Command {
   const program = new Command('tq')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerPkiCommands(program);
+  registerRackCommands(program);
   return program;
 }
 
