@@ -6,6 +6,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { inspect } from 'node:util';
 import { SpdmError } from '../errors.js';
+import { ERROR_CODE } from '../msgs/codes.js';
 import { type AeadInfo, aeadInfo } from './algorithms.js';
 
 /** An AEAD suite bit (DSP0274 1.3 Table 23) or its descriptor. */
@@ -117,7 +118,10 @@ export function aeadOpen(
     out.set(tail, head.length);
     return out;
   } catch (e) {
-    throw new SpdmError('VerifyFailed', 'secured message: AEAD tag mismatch', { wireCode: 0x06, cause: e });
+    throw new SpdmError('VerifyFailed', 'secured message: AEAD tag mismatch', {
+      wireCode: ERROR_CODE.DecryptError,
+      cause: e,
+    });
   } finally {
     head.fill(0);
   }

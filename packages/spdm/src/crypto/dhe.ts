@@ -9,6 +9,7 @@
 import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import { SpdmError } from '../errors.js';
+import { ERROR_CODE } from '../msgs/codes.js';
 import { type DheInfo, dheInfo } from './algorithms.js';
 import { asU8 } from './hash.js';
 
@@ -57,7 +58,9 @@ export function dhePublicKeyFromExchangeData(dhe: DheLike, exchangeData: Uint8Ar
   const curve = curveOf(info);
   const n = info.exchangeSize / 2;
   const bad = (why: string) =>
-    new SpdmError('InvalidMsgField', `DHE ExchangeData for ${info.name}: ${why}`, { wireCode: 0x01 });
+    new SpdmError('InvalidMsgField', `DHE ExchangeData for ${info.name}: ${why}`, {
+      wireCode: ERROR_CODE.InvalidRequest,
+    });
   if (exchangeData.length !== info.exchangeSize) throw bad(`${exchangeData.length} bytes, want ${2 * n}`);
   const x = exchangeData.subarray(0, n);
   const y = exchangeData.subarray(n);
@@ -74,7 +77,7 @@ export function dhePublicKeyFromExchangeData(dhe: DheLike, exchangeData: Uint8Ar
     });
   } catch (e) {
     throw new SpdmError('InvalidMsgField', `DHE ExchangeData for ${info.name}: not a point on the curve`, {
-      wireCode: 0x01,
+      wireCode: ERROR_CODE.InvalidRequest,
       cause: e,
     });
   }

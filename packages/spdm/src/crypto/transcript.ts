@@ -8,6 +8,7 @@
  * requester or responder phase and a test over recorded messages build them the same way.
  */
 import { SpdmError } from '../errors.js';
+import { ERROR_CODE } from '../msgs/codes.js';
 import type { HashInfo } from './algorithms.js';
 import { Hasher, type HashLike, resolveHash } from './hash.js';
 
@@ -73,7 +74,7 @@ export class Transcript {
 export function withoutTrailing(msg: Uint8Array, n: number, what = 'message'): Uint8Array {
   if (!Number.isInteger(n) || n < 0 || msg.length < 4 + n) {
     throw new SpdmError('InvalidMsgSize', `${what}: ${msg.length} bytes cannot carry ${n} trailing bytes`, {
-      wireCode: 0x01,
+      wireCode: ERROR_CODE.InvalidRequest,
     });
   }
   return msg.subarray(0, msg.length - n);

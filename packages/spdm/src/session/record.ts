@@ -20,6 +20,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { inspect } from 'node:util';
 import { type AeadKeys, aeadOpen, aeadSeal } from '../crypto/aead.js';
 import { SpdmError } from '../errors.js';
+import { ERROR_CODE } from '../msgs/codes.js';
 
 /** Per-transport layout of a record (spdm-reference §5.3). */
 export interface RecordParams {
@@ -41,6 +42,8 @@ export const TCP_RECORD_PARAMS: RecordParams = { sequenceNumberSize: 0, minPaddi
 export const MAX_SEQUENCE_NUMBER = 0xffff_ffff_ffff_fffen;
 
 const TAG_SIZE = 16;
+/** libspdm answers any record that fails to open with ERROR(DecryptError). */
+const DECRYPT_ERROR = ERROR_CODE.DecryptError;
 const SESSION_ID_SIZE = 4;
 const LENGTH_SIZE = 2;
 const APP_LENGTH_SIZE = 2;
@@ -163,7 +166,9 @@ export function sealRecord(
  */
 export function recordSessionId(record: Uint8Array): number {
   if (record.length < SESSION_ID_SIZE) {
-    throw new SpdmError('InvalidMsgSize', 'secured message: shorter than its SessionID', { wireCode: 0x01 });
+    throw new SpdmError('InvalidMsgSize', 'secured message: shorter than its SessionID', {
+      wireCode: DECRYPT_ERROR,
+    });
   }
   return new DataView(record.buffer, record.byteOffset, SESSION_ID_SIZE).getUint32(0, true);
 }
@@ -174,17 +179,19 @@ function checkHeader(p: RecordParams, record: Uint8Array, seq: bigint, sessionId
   const minBody = p.macOnly ? TAG_SIZE : APP_LENGTH_SIZE + TAG_SIZE;
   if (record.length < headerSize + minBody) {
     throw new SpdmError('InvalidMsgSize', `secured message: ${record.length} bytes is too short`, {
-      wireCode: 0x01,
+      wireCode: DECRYPT_ERROR,
     });
   }
   if (recordSessionId(record) !== sessionId) {
-    throw new SpdmError('SessionError', 'secured message: record for another session', { wireCode: 0x01 });
+    throw new SpdmError('SessionError', 'secured message: record for another session', {
+      wireCode: DECRYPT_ERROR,
+    });
   }
   const expected = recordHeader(p, sessionId, seq, 0);
   for (let i = SESSION_ID_SIZE; i < SESSION_ID_SIZE + p.sequenceNumberSize; i++) {
     if (record[i] !== expected[i]) {
       throw new SpdmError('SessionError', 'secured message: unexpected sequence number (replay or reorder)', {
-        wireCode: 0x01,
+        wireCode: DECRYPT_ERROR,
       });
     }
   }
@@ -193,7 +200,7 @@ function checkHeader(p: RecordParams, record: Uint8Array, seq: bigint, sessionId
     throw new SpdmError(
       'InvalidMsgSize',
       `secured message: Length ${length} but ${record.length - headerSize} bytes follow`,
-      { wireCode: 0x01 },
+      { wireCode: DECRYPT_ERROR },
     );
   }
   return headerSize;
@@ -240,7 +247,7 @@ export function openRecord(
       throw new SpdmError(
         'SessionError',
         `secured message: ApplicationDataLength ${appLength} exceeds the ${plain.length - APP_LENGTH_SIZE} decrypted bytes`,
-        { wireCode: 0x01 },
+        { wireCode: DECRYPT_ERROR },
       );
     }
     return plain.slice(APP_LENGTH_SIZE, APP_LENGTH_SIZE + appLength);

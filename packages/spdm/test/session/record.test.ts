@@ -6,6 +6,7 @@ import { toHex } from '../../src/codec/bytes.js';
 import { AeadKeys, aeadOpen, aeadSeal } from '../../src/crypto/aead.js';
 import { AEAD_SUITE, AEADS } from '../../src/crypto/algorithms.js';
 import { isSpdmError, type SpdmErrorCode } from '../../src/errors.js';
+import { ERROR_CODE } from '../../src/msgs/codes.js';
 import {
   MAX_SEQUENCE_NUMBER,
   MCTP_RECORD_PARAMS,
@@ -303,6 +304,21 @@ describe('record layer rules', () => {
       'InvalidMsgSize',
     );
     expect(codeOf(() => recordSessionId(new Uint8Array(3)))).toBe('InvalidMsgSize');
+    // On the wire, a record that does not open is answered with ERROR(DecryptError).
+    const tampered = rec.slice();
+    tampered[rec.length - 1] = (tampered[rec.length - 1] ?? 0) ^ 1;
+    for (const f of [
+      () => openRecord(TCP_RECORD_PARAMS, keys, 0n, 0xaabbccdd, tampered),
+      () => openRecord(TCP_RECORD_PARAMS, keys, 0n, 0xaabbccde, rec),
+    ]) {
+      let wire: number | undefined;
+      try {
+        f();
+      } catch (e) {
+        wire = isSpdmError(e) ? e.wireCode : undefined;
+      }
+      expect(wire).toBe(ERROR_CODE.DecryptError);
+    }
   });
 
   it('rejects an ApplicationDataLength past the decrypted data (even with a valid tag)', () => {
