@@ -82,8 +82,15 @@ async function readBounded(file: string): Promise<string | null> {
     if (st.size > MAX_LEDGER_FILE_BYTES) {
       throw new TrustQuorumError('LedgerCorrupt', `${st.size} bytes, more than a ledger can be`);
     }
-    const buf = await fh.readFile();
-    const text = buf.toString('utf8');
+    // Read at most the size seen by stat: a file growing meanwhile cannot make us allocate more.
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesRead } = await fh.read(buf, off, buf.length - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    const text = buf.subarray(0, off).toString('utf8');
     buf.fill(0);
     return text;
   } finally {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isTrustQuorumError } from '../../src/errors.js';
 import { Ledger, parseLedger, serializeLedger } from '../../src/ledger/index.js';
@@ -182,6 +183,25 @@ describe('ledger file text', () => {
       expect(msg, name).not.toContain(yHex);
       expect(msg, name).not.toContain(yHex.slice(0, 16));
     }
+  });
+
+  it('any input, or any one-character change of a good file, is a ledger or LedgerCorrupt: nothing else', () => {
+    const onlyCorrupt = (input: string) => {
+      try {
+        parseLedger(input, FILE).zero();
+      } catch (e) {
+        expect(isTrustQuorumError(e, 'LedgerCorrupt'), String(e)).toBe(true);
+        expect((e as Error).message).not.toContain(yHex);
+      }
+    };
+    fc.assert(fc.property(fc.string(), onlyCorrupt), { numRuns: 200 });
+    fc.assert(fc.property(fc.json(), onlyCorrupt), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.nat({ max: text.length - 1 }), fc.string({ minLength: 0, maxLength: 2 }), (at, ins) =>
+        onlyCorrupt(text.slice(0, at) + ins + text.slice(at + 1)),
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('never shows the share in JSON.stringify, util.inspect or String()', () => {

@@ -203,6 +203,24 @@ describe('combine errors', () => {
     expectCode(() => verifyShare(shares[0]!, []), 'InvalidCommitments');
   });
 
+  it('arbitrary commitment bytes give a boolean or InvalidCommitments, nothing else', () => {
+    const point = fc.oneof(
+      fc.uint8Array({ minLength: 33, maxLength: 33 }),
+      fc.uint8Array({ maxLength: 70 }),
+      fc.constantFrom(...commitments),
+    );
+    fc.assert(
+      fc.property(fc.array(point, { maxLength: 4 }), (cs) => {
+        try {
+          expect(typeof verifyShare(shares[0]!, cs)).toBe('boolean');
+        } catch (e) {
+          expect(isTrustQuorumError(e, 'InvalidCommitments'), String(e)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('rejects k out of range with RangeError', () => {
     expect(() => combine(shares, commitments, 1)).toThrow(RangeError);
     expect(() => combine(shares, commitments, 256)).toThrow(RangeError);
