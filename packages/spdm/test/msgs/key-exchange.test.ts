@@ -299,8 +299,13 @@ describe('KEY_EXCHANGE(_RSP) bad inputs', () => {
     ['opaque length short of end', patch(KE, KE_OPAQUE_LEN_AT, 19, 0), 'InvalidMsgSize'],
     ['opaque length over 1024', patch(KE, KE_OPAQUE_LEN_AT, 0x01, 0x04), 'InvalidMsgField'],
   ];
-  it.each(keCases)('KEY_EXCHANGE: %s -> %s', (_name, b, code) => {
+  it.each(keCases)('KEY_EXCHANGE: %s', (_name, b, code) => {
     expect(() => decodeKeyExchange(new ByteReader(b), P)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('a version mismatch carries wire code VersionMismatch', () => {
+    expect(() => decodeKeyExchange(patch(KE, 0, 0x13), P)).toThrow(expect.objectContaining({ wireCode: 0x41 }));
+    expect(() => decodeKeyExchangeRsp(patch(KR, 0, 0x11), P)).toThrow(expect.objectContaining({ wireCode: 0x41 }));
   });
 
   it('KEY_EXCHANGE on SPDM 1.1: SessionPolicy is reserved', () => {
@@ -332,7 +337,7 @@ describe('KEY_EXCHANGE(_RSP) bad inputs', () => {
       'InvalidMsgSize',
     ],
   ];
-  it.each(krCases)('KEY_EXCHANGE_RSP: %s -> %s', (_name, b, p, code) => {
+  it.each(krCases)('KEY_EXCHANGE_RSP: %s', (_name, b, p, code) => {
     expect(() => decodeKeyExchangeRsp(new ByteReader(b), p)).toThrow(expect.objectContaining({ code }));
     expect(() => keyExchangeRspSignedPart(b, p)).toThrow(SpdmError);
   });
