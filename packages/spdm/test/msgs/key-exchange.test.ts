@@ -304,8 +304,12 @@ describe('KEY_EXCHANGE(_RSP) bad inputs', () => {
   });
 
   it('a version mismatch carries wire code VersionMismatch', () => {
-    expect(() => decodeKeyExchange(patch(KE, 0, 0x13), P)).toThrow(expect.objectContaining({ wireCode: 0x41 }));
-    expect(() => decodeKeyExchangeRsp(patch(KR, 0, 0x11), P)).toThrow(expect.objectContaining({ wireCode: 0x41 }));
+    expect(() => decodeKeyExchange(patch(KE, 0, 0x13), P)).toThrow(
+      expect.objectContaining({ wireCode: 0x41 }),
+    );
+    expect(() => decodeKeyExchangeRsp(patch(KR, 0, 0x11), P)).toThrow(
+      expect.objectContaining({ wireCode: 0x41 }),
+    );
   });
 
   it('KEY_EXCHANGE on SPDM 1.1: SessionPolicy is reserved', () => {
