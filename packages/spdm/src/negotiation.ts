@@ -26,6 +26,15 @@ export interface CapabilityExchange {
   readonly responderMaxSpdmMsgSize: number;
 }
 
+/** DataTransferSize = MaxSPDMmsgSize default of both sides (the spdm-emu value, 0x1200). */
+export const DEFAULT_DATA_TRANSFER_SIZE = 4608;
+
+/**
+ * Default CTExponent of both sides: 2^20 µs ≈ 1 s for any response that needs cryptography,
+ * room for a software signer on a busy event loop.
+ */
+export const DEFAULT_CT_EXPONENT = 20;
+
 /** Mask of the opaque-data format bits (3:0) of OtherParams. */
 export const OPAQUE_FORMAT_MASK = 0x0f;
 

@@ -14,6 +14,7 @@ import {
   MIN_DATA_TRANSFER_SIZE,
 } from '../msgs/capabilities.js';
 import { type SpdmVersion, SUPPORTED_VERSIONS, versionName } from '../msgs/codes.js';
+import { DEFAULT_CT_EXPONENT, DEFAULT_DATA_TRANSFER_SIZE } from '../negotiation.js';
 import type { RequestHandler } from './handler.js';
 
 /** Responder capabilities a mutually authenticating key-exchange peer needs. */
@@ -28,14 +29,7 @@ export const DEFAULT_RESPONDER_CAPS =
   CAP.HBEAT |
   CAP.KEY_UPD;
 
-/** DataTransferSize = MaxSPDMmsgSize default (the spdm-emu value, 0x1200). */
-export const DEFAULT_DATA_TRANSFER_SIZE = 4608;
-
-/**
- * Default CTExponent: 2^20 µs ≈ 1 s for any response that needs cryptography, room for a
- * software signer on a busy event loop.
- */
-export const DEFAULT_CT_EXPONENT = 20;
+export { DEFAULT_CT_EXPONENT, DEFAULT_DATA_TRANSFER_SIZE } from '../negotiation.js';
 
 export interface ResponderInit {
   /** Versions listed in VERSION, in that order (subset of 1.1..1.3). Default [0x11, 0x12, 0x13]. */

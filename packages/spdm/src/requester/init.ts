@@ -1,0 +1,89 @@
+/**
+ * RequesterInit: the options of the requester's negotiation with their defaults (conventions
+ * #12), and the resolved, validated RequesterConfig the phases read. Later phases add their
+ * options (trusted roots, our certificate chain and key, slot choice) here, optional, with
+ * defaults, and validate them in resolveRequesterInit.
+ */
+import { type AlgorithmPrefs, resolveAlgorithmPrefs } from '../algorithm-prefs.js';
+import {
+  CAP,
+  capsForVersion,
+  checkRequesterCaps,
+  hasCap,
+  MAX_CT_EXPONENT,
+  MIN_DATA_TRANSFER_SIZE,
+} from '../msgs/capabilities.js';
+import { type SpdmVersion, SUPPORTED_VERSIONS, versionName } from '../msgs/codes.js';
+import { DEFAULT_CT_EXPONENT, DEFAULT_DATA_TRANSFER_SIZE } from '../negotiation.js';
+import type { RetryOptions } from './exchange.js';
+
+/** Requester capabilities a mutually authenticating key-exchange peer needs. */
+export const DEFAULT_REQUESTER_CAPS =
+  CAP.CERT | CAP.CHAL | CAP.ENCRYPT | CAP.MAC | CAP.MUT_AUTH | CAP.KEY_EX | CAP.HBEAT | CAP.KEY_UPD;
+
+export interface RequesterInit {
+  /** Versions we accept; the highest one VERSION also lists wins. Default [0x11, 0x12, 0x13]. */
+  readonly versions?: readonly SpdmVersion[];
+  /** GET_CAPABILITIES Flags (masked per version when sent). Default DEFAULT_REQUESTER_CAPS. */
+  readonly capabilities?: number;
+  /** Default DEFAULT_CT_EXPONENT (20: 2^20 µs ≈ 1 s). */
+  readonly ctExponent?: number;
+  /** 1.2+. Default 4608. */
+  readonly dataTransferSize?: number;
+  /** 1.2+. Default = dataTransferSize (required without CHUNK_CAP). */
+  readonly maxSpdmMsgSize?: number;
+  /** What we offer in NEGOTIATE_ALGORITHMS (order does not matter on this side). */
+  readonly algorithms?: Partial<AlgorithmPrefs>;
+  /** Busy / ResponseNotReady handling of the negotiate() driver. */
+  readonly retry?: RetryOptions;
+}
+
+export interface RequesterConfig {
+  readonly versions: readonly SpdmVersion[];
+  readonly capabilities: number;
+  readonly ctExponent: number;
+  readonly dataTransferSize: number;
+  readonly maxSpdmMsgSize: number;
+  readonly algorithms: AlgorithmPrefs;
+}
+
+/**
+ * Fills in defaults and checks versions, capability consistency at every offered version (the
+ * libspdm responder's checks, so a libspdm peer will not refuse us) and sizes.
+ * @throws TypeError / RangeError on misuse.
+ */
+export function resolveRequesterInit(init: RequesterInit = {}): RequesterConfig {
+  const versions = [...(init.versions ?? SUPPORTED_VERSIONS)];
+  if (versions.length === 0) throw new RangeError('versions must not be empty');
+  for (const v of versions) {
+    if (!SUPPORTED_VERSIONS.includes(v))
+      throw new RangeError(`version 0x${Number(v).toString(16)} not supported`);
+  }
+  if (new Set(versions).size !== versions.length) throw new RangeError('versions listed twice');
+  const capabilities = (init.capabilities ?? DEFAULT_REQUESTER_CAPS) >>> 0;
+  for (const v of versions) {
+    const why = checkRequesterCaps(capsForVersion(capabilities, 'requester', v), v);
+    if (why) throw new RangeError(`capabilities inconsistent at SPDM ${versionName(v)}: ${why}`);
+  }
+  const ctExponent = init.ctExponent ?? DEFAULT_CT_EXPONENT;
+  if (!Number.isInteger(ctExponent) || ctExponent < 0 || ctExponent > MAX_CT_EXPONENT) {
+    throw new RangeError(`ctExponent must be 0..${MAX_CT_EXPONENT}`);
+  }
+  const dataTransferSize = init.dataTransferSize ?? DEFAULT_DATA_TRANSFER_SIZE;
+  const maxSpdmMsgSize = init.maxSpdmMsgSize ?? dataTransferSize;
+  if (
+    !Number.isInteger(dataTransferSize) ||
+    dataTransferSize < MIN_DATA_TRANSFER_SIZE ||
+    dataTransferSize > 0xffffffff
+  ) {
+    throw new RangeError(`dataTransferSize must be an integer >= ${MIN_DATA_TRANSFER_SIZE}`);
+  }
+  if (!Number.isInteger(maxSpdmMsgSize) || maxSpdmMsgSize < dataTransferSize || maxSpdmMsgSize > 0xffffffff) {
+    throw new RangeError('maxSpdmMsgSize must be >= dataTransferSize');
+  }
+  if (!hasCap(capabilities, 'CHUNK_CAP') && dataTransferSize !== maxSpdmMsgSize) {
+    throw new RangeError('without CHUNK_CAP, dataTransferSize must equal maxSpdmMsgSize');
+  }
+  const algorithms = resolveAlgorithmPrefs(init.algorithms);
+  return { versions, capabilities, ctExponent, dataTransferSize, maxSpdmMsgSize, algorithms };
+}
