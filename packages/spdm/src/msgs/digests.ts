@@ -157,15 +157,18 @@ function encodeMultiKey(w: ByteWriter, mk: DigestsMultiKey, n: number): void {
 /**
  * Decodes DIGESTS. As the libspdm requester does, refuses an empty ProvisionedSlotMask and, in
  * 1.3, a provisioned slot that SupportedSlotMask does not list.
+ * @throws RangeError when `multiKeyConn` is set for a version before 1.3 (misuse).
  * @throws SpdmError InvalidMsgSize (length does not match the mask), InvalidMsgField (code,
  *   version, reserved bits, masks, CertificateInfo / KeyUsageMask reserved values).
  */
 export function decodeDigests(src: MsgSource, p: DigestsParams): Digests {
+  if (p.multiKeyConn && p.version < SPDM_VERSION.V13) {
+    throw new RangeError('DIGESTS: multi-key connections exist from SPDM 1.3 on');
+  }
   const r = readerOf(src);
   const start = r.offset;
   const h = readHeader(r, RESPONSE_CODE.DIGESTS, p.version, 'DIGESTS');
   const v13 = h.version >= SPDM_VERSION.V13;
-  if (p.multiKeyConn && !v13) throw new RangeError('DIGESTS: multi-key connections exist from SPDM 1.3 on');
   if (!v13) checkReserved(h.param1, 0, 'DIGESTS Param1');
   if (h.param2 === 0) invalidField('DIGESTS: no provisioned slot (Param2 = 0)');
   if (v13 && (h.param2 & ~h.param1) !== 0) {

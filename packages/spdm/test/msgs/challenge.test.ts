@@ -159,6 +159,31 @@ describe('CHALLENGE fuzz', () => {
     );
   });
 
+  it('arbitrary valid CHALLENGE round-trip', () => {
+    const arb = fc.record({
+      version: fc.constantFrom(0x10, 0x11, 0x12, 0x13),
+      slotId: fc.constantFrom(0, 3, 7, 0xff),
+      type: fc.constantFrom(0, 1, 0xff),
+      nonce: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      ctx: fc.uint8Array({ minLength: 8, maxLength: 8 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ version, slotId, type, nonce: n, ctx: c }) => {
+        const m: Challenge = {
+          code: 0x83,
+          version,
+          slotId,
+          measurementSummaryHashType: type,
+          nonce: n,
+          ...(version >= 0x13 ? { requesterContext: c } : {}),
+        };
+        const b = encodeWith(encodeChallenge, m);
+        expect(b.length).toBe(challengeSize(version));
+        expect(decodeChallenge(b, m)).toEqual(m);
+      }),
+    );
+  });
+
   it('arbitrary valid CHALLENGE_AUTH round-trip', () => {
     const arb = fc
       .record({

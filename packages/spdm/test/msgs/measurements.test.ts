@@ -254,6 +254,36 @@ describe('MEASUREMENTS fuzz', () => {
       seed: fc.uint8Array({ maxLength: 80 }),
     });
 
+  it('arbitrary valid GET_MEASUREMENTS round-trip', () => {
+    const arb = fc.record({
+      version: fc.constantFrom(0x10, 0x11, 0x12, 0x13),
+      signed: fc.boolean(),
+      raw: fc.boolean(),
+      fresh: fc.boolean(),
+      operation: fc.integer({ min: 0, max: 0xff }),
+      slot: fc.constantFrom(0, 1, 7, 0x0f),
+      bytes: fc.uint8Array({ minLength: 40, maxLength: 40 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ version, signed, raw, fresh, operation, slot, bytes }) => {
+        const m: GetMeasurements = {
+          code: 0xe0,
+          version,
+          signatureRequested: signed,
+          rawBitStreamRequested: raw && version >= 0x12,
+          newMeasurementRequested: fresh && version >= 0x13,
+          operation,
+          ...(signed ? { nonce: bytes.subarray(0, 32) } : {}),
+          ...(signed && version >= 0x11 ? { slotId: slot } : {}),
+          ...(version >= 0x13 ? { requesterContext: bytes.subarray(32) } : {}),
+        };
+        const b = encodeWith(encodeGetMeasurements, m);
+        expect(b.length).toBe(getMeasurementsSize(version, signed));
+        expect(decodeGetMeasurements(b, m)).toEqual(m);
+      }),
+    );
+  });
+
   it('arbitrary valid MEASUREMENTS round-trip', () => {
     const arb = fc
       .record({
