@@ -136,8 +136,8 @@ export function splitSessionId(sessionId: number): { reqSessionId: number; rspSe
   return { reqSessionId: sessionId & 0xffff, rspSessionId: sessionId >>> 16 };
 }
 
-/** SessionPolicy bits a version defines (the byte is reserved in 1.1). */
-function sessionPolicyMask(version: number): number {
+/** SessionPolicy bits a version defines (KEY_EXCHANGE byte 6, PSK_EXCHANGE Param2; 0 in 1.1). */
+export function sessionPolicyMask(version: number): number {
   if (version >= 0x13) return SESSION_POLICY.TERMINATION_POLICY | SESSION_POLICY.EVENT_ALL_POLICY;
   if (version >= 0x12) return SESSION_POLICY.TERMINATION_POLICY;
   return 0;
