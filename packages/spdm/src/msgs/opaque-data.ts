@@ -110,17 +110,21 @@ export function encodeOpaqueData(
   elements: readonly OpaqueElement[],
 ): void {
   checkInt(elements.length, 0, 0xff, 'TotalElements');
-  const start = w.length;
+  let size = format === 'spec-id' ? 8 : 4;
+  for (const e of elements) {
+    checkInt(e.id, 0, 0xff, 'opaque element ID');
+    checkInt(e.vendorId.length, 0, 0xff, 'VendorIDLen');
+    checkInt(e.data.length, 0, 0xffff, 'OpaqueElementDataLen');
+    const n = 4 + e.vendorId.length + e.data.length;
+    size += n + pad4(n);
+  }
+  if (size > MAX_OPAQUE_DATA_SIZE)
+    throw new RangeError(`opaque data of ${size} bytes exceeds ${MAX_OPAQUE_DATA_SIZE}`);
   if (format === 'spec-id') w.u32le(OPAQUE_DATA_SPEC_ID).u8(OPAQUE_VERSION).u8(elements.length).zeros(2);
   else w.u8(elements.length).zeros(3);
   for (const e of elements) {
-    checkInt(e.vendorId.length, 0, 0xff, 'VendorIDLen');
-    checkInt(e.data.length, 0, 0xffff, 'OpaqueElementDataLen');
     w.u8(e.id).u8(e.vendorId.length).bytes(e.vendorId).u16le(e.data.length).bytes(e.data);
     w.zeros(pad4(4 + e.vendorId.length + e.data.length));
-  }
-  if (w.length - start > MAX_OPAQUE_DATA_SIZE) {
-    throw new RangeError(`opaque data of ${w.length - start} bytes exceeds ${MAX_OPAQUE_DATA_SIZE}`);
   }
 }
 
