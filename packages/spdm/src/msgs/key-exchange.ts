@@ -10,6 +10,11 @@
  * appends Signature and ResponderVerifyData itself.
  *
  * OpaqueData stays raw bytes here (the transcript needs them verbatim); opaque-data.ts parses it.
+ *
+ * Reserved bits are rejected (project rule). libspdm's requester is laxer on two fields: it
+ * masks MutAuthRequested with 0x7 and ReqSlotIDParam with 0xF before checking them; we refuse a
+ * response with those reserved bits set, and accept any low nibble of ReqSlotIDParam unless
+ * MutAuthRequested = MUT_AUTH (then 0-7 or 0xF, as libspdm).
  */
 import type { ByteReader } from '../codec/reader.js';
 import type { ByteWriter } from '../codec/writer.js';
