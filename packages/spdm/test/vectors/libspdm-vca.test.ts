@@ -1,0 +1,170 @@
+/**
+ * Known answers for VCA from the libspdm recordings (shared/vectors/libspdm, read in place):
+ * messages 0..5 of each file decode and re-encode byte-exact; ResponderCore configured like the
+ * recorded spdm_responder_emu answers the recorded requests with the recorded responses; the
+ * requester configured like spdm_requester_emu sends the recorded requests, accepts the recorded
+ * responses and ends with vca = spdm[0] ‖ … ‖ spdm[5].
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { concatBytes, fromHex, toHex } from '../../src/codec/bytes.js';
+import type { ByteWriter } from '../../src/codec/writer.js';
+import {
+  decodeAlgorithms,
+  decodeNegotiateAlgorithms,
+  encodeAlgorithms,
+  encodeNegotiateAlgorithms,
+} from '../../src/msgs/algorithms.js';
+import {
+  decodeCapabilities,
+  decodeGetCapabilities,
+  encodeCapabilities,
+  encodeGetCapabilities,
+} from '../../src/msgs/capabilities.js';
+import type { SpdmVersion } from '../../src/msgs/codes.js';
+import { encodeToBytes } from '../../src/msgs/encode.js';
+import { decodeGetVersion, decodeVersion, encodeGetVersion, encodeVersion } from '../../src/msgs/version.js';
+import { negotiate } from '../../src/requester/negotiate.js';
+import { ResponderCore } from '../../src/responder/core.js';
+
+const DIR = new URL('../../../../../shared/vectors/libspdm/', import.meta.url);
+const PRESENT = existsSync(fileURLToPath(DIR));
+const FILES = [
+  'spdm12_tcp_p384_aes256.json',
+  'spdm13_mctp_p256_aes128.json',
+  'spdm13_tcp_p384_aes256_mutauth.json',
+];
+
+interface Recording {
+  config: Record<string, string>;
+  messages: { index: number; dir: string; name: string; spdm_hex: string }[];
+}
+
+function load(file: string): Recording {
+  return JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as Recording;
+}
+
+/** Config values are hex strings such as "0x00000002". */
+function num(s: string | undefined): number {
+  const n = Number(s);
+  if (!Number.isInteger(n)) throw new Error(`not a number in the vector config: ${s}`);
+  return n;
+}
+
+/** Reads the recorded configuration the way the emulator command lines set it. */
+function recordedSetup(rec: Recording) {
+  const c = rec.config;
+  const version = num(c.spdm_version_byte) as SpdmVersion;
+  const algorithms = {
+    baseHash: [num(c.base_hash_algo_value)],
+    baseAsym: [num(c.base_asym_algo_value)],
+    dhe: [num(c.dhe_value)],
+    aead: [num(c.aead_value)],
+    reqBaseAsym: [num(c.req_base_asym_alg_value)],
+    measurementHash: [num(c.measurement_hash_algo_value)],
+    melSpec: version >= 0x13 ? 1 : 0,
+  };
+  return {
+    version,
+    algorithms,
+    requesterCaps: num(c.requester_capability_flags),
+    responderCaps: num(c.responder_capability_flags),
+  };
+}
+
+const CODECS = [
+  [decodeGetVersion, encodeGetVersion],
+  [decodeVersion, encodeVersion],
+  [decodeGetCapabilities, encodeGetCapabilities],
+  [decodeCapabilities, encodeCapabilities],
+  [decodeNegotiateAlgorithms, encodeNegotiateAlgorithms],
+  [decodeAlgorithms, encodeAlgorithms],
+] as const;
+
+describe.skipIf(!PRESENT)(
+  `libspdm VCA vectors${PRESENT ? '' : ' (skipped: ../shared/vectors/libspdm not found)'}`,
+  () => {
+    describe.each(FILES)('%s', (file) => {
+      const rec = PRESENT ? load(file) : { config: {}, messages: [] };
+      const spdm = rec.messages.slice(0, 6).map((m) => fromHex(m.spdm_hex));
+      const setup = PRESENT ? recordedSetup(rec) : ({} as ReturnType<typeof recordedSetup>);
+
+      it('holds VCA at indices 0..5', () => {
+        expect(rec.messages.slice(0, 6).map((m) => m.name)).toEqual([
+          'GET_VERSION',
+          'VERSION',
+          'GET_CAPABILITIES',
+          'CAPABILITIES',
+          'NEGOTIATE_ALGORITHMS',
+          'ALGORITHMS',
+        ]);
+      });
+
+      it('every VCA message decodes and re-encodes byte-exact', () => {
+        CODECS.forEach(([decode, encode], i) => {
+          const m = decode(spdm[i]!);
+          const enc = encode as (w: ByteWriter, m: unknown) => void;
+          expect(toHex(encodeToBytes(enc, m))).toBe(toHex(spdm[i]!));
+        });
+      });
+
+      it('ResponderCore configured like the emulator answers with the recorded bytes', () => {
+        const core = new ResponderCore({
+          versions: [setup.version],
+          capabilities: setup.responderCaps,
+          ctExponent: 0,
+          algorithms: setup.algorithms,
+        });
+        for (const i of [0, 2, 4]) expect(toHex(core.handle(spdm[i]!))).toBe(toHex(spdm[i + 1]!));
+        expect(toHex(core.negotiated!.vca)).toBe(toHex(concatBytes(...spdm)));
+      });
+
+      it('ResponderCore with its default preferences still selects the recorded algorithms', () => {
+        const core = new ResponderCore({
+          versions: [setup.version],
+          capabilities: setup.responderCaps,
+          ctExponent: 0,
+        });
+        for (const i of [0, 2]) core.handle(spdm[i]!);
+        const sel = decodeAlgorithms(core.handle(spdm[4]!));
+        const want = decodeAlgorithms(spdm[5]!);
+        expect({ ...sel, measurementHashAlgo: 0 }).toEqual({ ...want, measurementHashAlgo: 0 });
+      });
+
+      it('the requester sends the recorded requests, accepts the recorded responses and keeps VCA', async () => {
+        let i = 0;
+        const sent: string[] = [];
+        const n = await negotiate(
+          async (req) => {
+            sent.push(toHex(req));
+            const rsp = spdm[i + 1]!;
+            i += 2;
+            return rsp;
+          },
+          {
+            versions: [setup.version],
+            capabilities: setup.requesterCaps,
+            ctExponent: 0,
+            algorithms: setup.algorithms,
+          },
+        );
+        expect(sent).toEqual([0, 2, 4].map((k) => toHex(spdm[k]!)));
+        expect(toHex(n.vca)).toBe(toHex(concatBytes(...spdm)));
+        const c = rec.config;
+        expect(n.version).toBe(setup.version);
+        expect(n.baseHashAlgo).toBe(num(c.base_hash_algo_value));
+        expect(n.baseAsymAlgo).toBe(num(c.base_asym_algo_value));
+        expect(n.dheGroup).toBe(num(c.dhe_value));
+        expect(n.aeadSuite).toBe(num(c.aead_value));
+        expect(n.reqBaseAsymAlg).toBe(num(c.req_base_asym_alg_value));
+        expect(n.keySchedule).toBe(num(c.key_schedule_value));
+        expect(n.measurementHashAlgo).toBe(num(c.measurement_hash_algo_value));
+        expect(n.otherParams).toBe(num(c.other_params_selection));
+        expect(n.requesterCaps).toBe(setup.requesterCaps);
+        expect(n.responderCaps).toBe(setup.responderCaps);
+        expect([n.requesterDataTransferSize, n.responderMaxSpdmMsgSize]).toEqual([4608, 4608]);
+      });
+    });
+  },
+);
