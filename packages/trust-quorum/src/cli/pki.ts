@@ -56,7 +56,7 @@ Writes (directories 0700, private keys 0600, PKCS#8 PEM):
 function report(r: PkiInitResult): string {
   const m = r.manifest;
   const lines = [
-    `pki: rack "${m.rackName}", ${r.algLabel}, ${m.sledIds.length} sleds` +
+    `pki: rack "${m.rackName}", ${r.algLabel}, ${m.sledIds.length} sled${m.sledIds.length === 1 ? '' : 's'}` +
       `${m.intermediate ? ', with intermediate CA' : ''}, valid ${m.notBefore} to ${m.notAfter}`,
   ];
   for (const w of r.written) {
