@@ -93,8 +93,8 @@ describe('ResponderCore: VCA', () => {
     expect(alg[7]).toBe(v >= 0x12 ? 2 : 0);
     expect(core.negotiated?.otherParams).toBe(v >= 0x12 ? 2 : 0);
     expect(core.negotiated?.responderDataTransferSize).toBe(v >= 0x12 ? 4608 : 0);
-    expect(core.negotiated?.requesterCaps & CAP.MUT_AUTH).toBe(v === 0x11 ? 0 : CAP.MUT_AUTH);
-    expect(core.negotiated?.responderCaps & CAP.MUT_AUTH).toBe(v === 0x11 ? 0 : CAP.MUT_AUTH);
+    expect(core.negotiated!.requesterCaps & CAP.MUT_AUTH).toBe(v === 0x11 ? 0 : CAP.MUT_AUTH);
+    expect(core.negotiated!.responderCaps & CAP.MUT_AUTH).toBe(v === 0x11 ? 0 : CAP.MUT_AUTH);
   });
 
   it('GET_VERSION resets from any state and starts a new transcript', () => {
