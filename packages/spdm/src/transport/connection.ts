@@ -20,6 +20,7 @@ import { SpdmError } from '../errors.js';
 import { abortError, checkTimeout, DEFAULT_TIMEOUT_MS, guard } from './deadline.js';
 import type { Frame, Framing } from './frame.js';
 import { checkMaxFrameSize, Deframer, encodeAnyFrame } from './framing.js';
+import { type SecuredMessageParams, securedMessageParams } from './secured-params.js';
 
 /** Options of FramedConnection (and of connectTcp / listenTcp, which extend them). */
 export interface FramedConnectionInit {
@@ -51,9 +52,18 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
-/** What upper layers need from a framed transport (TCP or in memory). */
+/** How a connection delimits messages: a byte-stream framing, or the spdm-emu socket protocol. */
+export type TransportFraming = Framing | 'spdm-emu';
+
+/** What upper layers need from a framed transport (TCP, in memory, or the spdm-emu socket). */
 export interface TransportConnection {
-  readonly framing: Framing;
+  readonly framing: TransportFraming;
+  /**
+   * Secured-message parameters of this transport (sequence-number size, padding, inner
+   * message encoding); null when it carries no secured messages. Absent on implementations
+   * that predate it: `securedParamsOf(conn)` then derives them from `framing`.
+   */
+  readonly securedMessages?: SecuredMessageParams | null;
   /** "host:port" of the peer, or a label. */
   readonly remoteAddress: string;
   /** The error that ended the connection; undefined while it is open. */
@@ -107,6 +117,8 @@ export function validateInit(init: FramedConnectionInit): void {
 /** A framed SPDM connection over a Duplex stream; see the module comment. */
 export class FramedConnection implements TransportConnection {
   readonly framing: Framing;
+  /** DSP0287: libspdm's TCP parameters; length16: null (no secured messages). */
+  readonly securedMessages: SecuredMessageParams | null;
   readonly remoteAddress: string;
   readonly maxFrameSize: number;
   private readonly stream: Duplex;
@@ -124,6 +136,7 @@ export class FramedConnection implements TransportConnection {
   constructor(stream: Duplex, init: FramedConnectionInit = {}) {
     validateInit(init);
     this.framing = init.framing ?? 'dsp0287';
+    this.securedMessages = securedMessageParams(this.framing === 'dsp0287' ? 'tcp' : 'length16');
     this.maxFrameSize = checkMaxFrameSize(this.framing, init.maxFrameSize);
     this.deframer = new Deframer(this.framing, { maxFrameSize: this.maxFrameSize });
     this.sendTimeoutMs = init.sendTimeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -1,0 +1,490 @@
+/**
+ * EmuConnection: a TransportConnection over the spdm-emu socket protocol (emu-framing.ts), in
+ * either role, so that the same requester and responder code talks to spdm_responder_emu or is
+ * driven by spdm_requester_emu / the responder validator.
+ *
+ * SPDM frames travel as NORMAL packets (one request, one response). The rest of the protocol is
+ * handled here, after spdm-emu's `spdm_responder_emu.c` and `spdm_requester_emu.c`:
+ *   client  hello(): TEST "Client Hello!\0" -> TEST "Server Hello!\0"; end(): SHUTDOWN (or
+ *           CONTINUE) with an empty payload, wait for the echo, close the socket.
+ *   server  answers TEST with "Server Hello!\0" (whatever the client's payload; spdm-emu does not
+ *           check it, and spdm_requester_emu sends no TEST at all on NONE); echoes SHUTDOWN and
+ *           CONTINUE with an empty payload and then ends the connection (`endedBy` says which:
+ *           spdm_responder_emu stops serving after SHUTDOWN and accepts the next connection
+ *           after CONTINUE); echoes OOB_ENCAP_* when an `onOobCommand` hook is given; answers any
+ *           other command with UNKNOWN.
+ *
+ * Lifecycle, deadlines and queue bounds are those of FramedConnection (connection.ts): the first
+ * error kills the connection, a receive or send that times out kills it too, a clean peer close
+ * between packets still delivers what was queued. Sockets get TCP_NODELAY (spdm-emu never sets
+ * it, so its own round trips stall on delayed ACKs; ours must not).
+ */
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { SpdmError } from '../errors.js';
+import {
+  DEFAULT_MAX_QUEUED_FRAMES,
+  formatAddress,
+  type ReceiveOptions,
+  type SendOptions,
+  type TransportConnection,
+} from './connection.js';
+import { abortError, checkTimeout, DEFAULT_TIMEOUT_MS, guard } from './deadline.js';
+import {
+  checkMaxPayloadSize,
+  decodeEmuPayload,
+  EMU_CLIENT_HELLO,
+  EMU_COMMAND,
+  EMU_SERVER_HELLO,
+  EMU_TRANSPORT_CODE,
+  EmuDeframer,
+  type EmuPacket,
+  type EmuTransport,
+  emuCommandName,
+  encodeEmuPacket,
+  encodeEmuPayload,
+} from './emu-framing.js';
+import type { Frame } from './frame.js';
+import { type SecuredMessageParams, securedMessageParams } from './secured-params.js';
+
+export type EmuRole = 'client' | 'server';
+/** How a client ends a connection: SHUTDOWN (responder stops) or CONTINUE (keeps its state). */
+export type EmuEndCommand = 'shutdown' | 'continue';
+
+/** Options of an EmuConnection (and of connectEmu / listenEmu, which extend them). */
+export interface EmuConnectionInit {
+  /** The transport both ends must use (the TransportType of every packet). */
+  transport: EmuTransport;
+  /** Largest PayloadSize accepted or sent, checked before allocating; default 64 KiB. */
+  maxPayloadSize?: number;
+  /** Default deadline of send(), in ms; default 5000. */
+  sendTimeoutMs?: number;
+  /** Default deadline of receive(), in ms; default 5000. */
+  receiveTimeoutMs?: number;
+  /** Deadline of end()'s echo and of close() before the socket is destroyed; default 5000. */
+  closeTimeoutMs?: number;
+  /** Frames held for a receive() not yet called; one more fails the connection. Default 32. */
+  maxQueuedFrames?: number;
+  /** Label for remoteAddress when the stream is not a net.Socket. */
+  remoteAddress?: string;
+  /** Server role: told when the client ends the connection with SHUTDOWN or CONTINUE. */
+  onPeerEnd?: (command: EmuEndCommand, conn: EmuConnection) => void;
+  /**
+   * Server role: told about OOB_ENCAP_KEY_UPDATE / OOB_ENCAP_ENDPOINT_INFO (payload: optional
+   * 4-byte session ID); the command is then echoed as spdm_responder_emu does. Without a hook
+   * these commands are answered with UNKNOWN.
+   */
+  onOobCommand?: (command: number, payload: Uint8Array, conn: EmuConnection) => void;
+}
+
+/** Options of hello() and end(). */
+export interface EmuControlOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const TRANSPORTS: readonly EmuTransport[] = ['none', 'mctp', 'tcp'];
+const EMPTY = new Uint8Array(0);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * Checks every option of an EmuConnectionInit without opening anything.
+ * @throws TypeError for an unknown transport; RangeError for a bad number.
+ */
+export function validateEmuInit(init: EmuConnectionInit): void {
+  if (!TRANSPORTS.includes(init.transport)) {
+    throw new TypeError(`transport must be one of ${TRANSPORTS.join(', ')}, got ${String(init.transport)}`);
+  }
+  checkMaxPayloadSize(init.maxPayloadSize);
+  checkTimeout(init.sendTimeoutMs, DEFAULT_TIMEOUT_MS, 'sendTimeoutMs');
+  checkTimeout(init.receiveTimeoutMs, DEFAULT_TIMEOUT_MS, 'receiveTimeoutMs');
+  checkTimeout(init.closeTimeoutMs, DEFAULT_TIMEOUT_MS, 'closeTimeoutMs');
+  const mq = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
+  if (!Number.isSafeInteger(mq) || mq < 0) throw new RangeError(`maxQueuedFrames must be >= 0, got ${mq}`);
+}
+
+interface Waiter {
+  resolve(f: Frame): void;
+  reject(e: SpdmError): void;
+}
+
+interface ControlWaiter {
+  readonly command: number;
+  resolve(p: EmuPacket): void;
+  reject(e: SpdmError): void;
+}
+
+/** A TransportConnection over the spdm-emu socket protocol; see the module comment. */
+export class EmuConnection implements TransportConnection {
+  readonly framing = 'spdm-emu' as const;
+  readonly transport: EmuTransport;
+  readonly role: EmuRole;
+  readonly remoteAddress: string;
+  readonly maxPayloadSize: number;
+  /** MCTP / TCP: libspdm's parameters for that transport; NONE: null (no secured messages). */
+  readonly securedMessages: SecuredMessageParams | null;
+  private readonly init: EmuConnectionInit;
+  private readonly stream: Duplex;
+  private readonly deframer: EmuDeframer;
+  private readonly transportType: number;
+  private readonly sendTimeoutMs: number;
+  private readonly receiveTimeoutMs: number;
+  private readonly closeTimeoutMs: number;
+  private readonly maxQueuedFrames: number;
+  private readonly queue: Frame[] = [];
+  private readonly waiters: Waiter[] = [];
+  private control: ControlWaiter | undefined;
+  private error: SpdmError | undefined;
+  private ended: EmuEndCommand | undefined;
+  private readonly streamClosed: Promise<void>;
+
+  /** @throws RangeError / TypeError for bad options. */
+  constructor(stream: Duplex, role: EmuRole, init: EmuConnectionInit) {
+    validateEmuInit(init);
+    if (role !== 'client' && role !== 'server') throw new TypeError(`role must be client or server`);
+    this.init = init;
+    this.role = role;
+    this.transport = init.transport;
+    this.transportType = EMU_TRANSPORT_CODE[init.transport];
+    this.maxPayloadSize = checkMaxPayloadSize(init.maxPayloadSize);
+    this.securedMessages = securedMessageParams(init.transport);
+    this.deframer = new EmuDeframer({
+      transportType: this.transportType,
+      maxPayloadSize: this.maxPayloadSize,
+    });
+    this.sendTimeoutMs = init.sendTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.receiveTimeoutMs = init.receiveTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxQueuedFrames = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
+    this.stream = stream;
+    if (stream instanceof Socket) {
+      stream.setNoDelay(true);
+      this.remoteAddress = init.remoteAddress ?? formatAddress(stream.remoteAddress, stream.remotePort);
+    } else {
+      this.remoteAddress = init.remoteAddress ?? 'stream';
+    }
+    this.streamClosed = new Promise((resolve) => {
+      if (stream.destroyed) resolve();
+      else stream.once('close', () => resolve());
+    });
+    stream.on('error', (e) => this.fail(this.mapStreamError(e)));
+    stream.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    stream.on('end', () => this.onEnd());
+    stream.on('close', () =>
+      this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed`)),
+    );
+    if (stream.destroyed)
+      this.fail(new SpdmError('Closed', `stream to ${this.remoteAddress} already closed`));
+  }
+
+  get failure(): SpdmError | undefined {
+    return this.error;
+  }
+
+  /** Server role: the command with which the client ended the connection, if it did. */
+  get endedBy(): EmuEndCommand | undefined {
+    return this.ended;
+  }
+
+  /**
+   * Client role: TEST "Client Hello!\0", expecting TEST "Server Hello!\0" back.
+   * @throws SpdmError 'Transport' for another reply (the connection is then dead), 'Peer' for
+   *   UNKNOWN, or the connection's errors; TypeError in the server role.
+   */
+  async hello(opts: EmuControlOptions = {}): Promise<void> {
+    const reply = await this.controlExchange(EMU_COMMAND.TEST, EMU_CLIENT_HELLO, opts);
+    if (!sameBytes(reply.payload, EMU_SERVER_HELLO)) {
+      const e = new SpdmError('Transport', `${this.remoteAddress} answered TEST with an unexpected payload`);
+      this.fail(e);
+      throw e;
+    }
+  }
+
+  /**
+   * Client role: sends SHUTDOWN (default) or CONTINUE, waits for the echo (bounded by
+   * `timeoutMs`, default closeTimeoutMs), then closes the socket.
+   * @throws SpdmError when the echo does not come (the socket is destroyed); TypeError in the
+   *   server role.
+   */
+  async end(command: EmuEndCommand = 'shutdown', opts: EmuControlOptions = {}): Promise<void> {
+    const code = command === 'continue' ? EMU_COMMAND.CONTINUE : EMU_COMMAND.SHUTDOWN;
+    try {
+      await this.controlExchange(code, EMPTY, { timeoutMs: this.closeTimeoutMs, ...opts });
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
+    this.fail(
+      new SpdmError('Closed', `connection to ${this.remoteAddress} ended with ${command}`),
+      false,
+      true,
+    );
+    await this.finish();
+  }
+
+  async send(payload: Uint8Array, opts: SendOptions = {}): Promise<void> {
+    await this.sendFrame({ type: opts.secured === true ? 'secured' : 'spdm', payload }, opts);
+  }
+
+  /** Sends a frame as a NORMAL packet. @throws SpdmError (the frame cannot be encoded, or as send). */
+  async sendFrame(frame: Frame, opts: Omit<SendOptions, 'secured'> = {}): Promise<void> {
+    if (this.error !== undefined) throw this.error;
+    const timeoutMs = checkTimeout(opts.timeoutMs, this.sendTimeoutMs, 'timeoutMs');
+    if (opts.signal?.aborted) throw abortError(opts.signal, `send to ${this.remoteAddress}`);
+    const payload = encodeEmuPayload(this.transport, frame);
+    await this.writePacket(EMU_COMMAND.NORMAL, payload, timeoutMs, opts.signal);
+  }
+
+  receive(opts: ReceiveOptions = {}): Promise<Frame> {
+    return new Promise<Frame>((resolve, reject) => {
+      const queued = this.queue.shift();
+      if (queued !== undefined) return resolve(queued);
+      if (this.error !== undefined) return reject(this.error);
+      const timeoutMs = checkTimeout(opts.timeoutMs, this.receiveTimeoutMs, 'timeoutMs');
+      const what = `receive from ${this.remoteAddress}`;
+      if (opts.signal?.aborted) return reject(abortError(opts.signal, what));
+      const disarm = guard(what, timeoutMs, opts.signal, (e) => this.fail(e));
+      this.waiters.push({
+        resolve: (f) => {
+          disarm();
+          resolve(f);
+        },
+        reject: (e) => {
+          disarm();
+          reject(e);
+        },
+      });
+    });
+  }
+
+  /**
+   * Client role, connection open and idle: end('shutdown') first, errors swallowed. Then, in
+   * every case: flushes, half-closes and waits for the socket to close (destroyed after
+   * closeTimeoutMs). Never rejects.
+   */
+  async close(): Promise<void> {
+    if (this.role === 'client' && this.error === undefined && this.control === undefined) {
+      await this.end('shutdown').catch(() => undefined);
+    }
+    this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed locally`), false);
+    return this.finish();
+  }
+
+  destroy(error?: SpdmError): void {
+    this.fail(error ?? new SpdmError('Closed', `connection to ${this.remoteAddress} destroyed locally`));
+    this.stream.destroy();
+  }
+
+  /** Ends the stream and waits for it to close, destroying it after closeTimeoutMs. */
+  private finish(): Promise<void> {
+    if (!this.stream.destroyed) {
+      if (!this.stream.writableEnded) this.stream.end();
+      const timer = setTimeout(() => this.stream.destroy(), this.closeTimeoutMs);
+      void this.streamClosed.then(() => clearTimeout(timer));
+    }
+    return this.streamClosed;
+  }
+
+  /** Client role: writes `command` and waits for the packet with the same command. */
+  private controlExchange(command: number, payload: Uint8Array, opts: EmuControlOptions): Promise<EmuPacket> {
+    if (this.role !== 'client') {
+      return Promise.reject(new TypeError(`${emuCommandName(command)} is sent by the client role only`));
+    }
+    if (this.control !== undefined) {
+      return Promise.reject(new TypeError(`${emuCommandName(this.control.command)} is still in progress`));
+    }
+    if (this.error !== undefined) return Promise.reject(this.error);
+    const what = `${emuCommandName(command)} to ${this.remoteAddress}`;
+    const timeoutMs = checkTimeout(opts.timeoutMs, this.receiveTimeoutMs, 'timeoutMs');
+    if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal, what));
+    return new Promise<EmuPacket>((resolve, reject) => {
+      const disarm = guard(what, timeoutMs, opts.signal, (e) => this.fail(e));
+      this.control = {
+        command,
+        resolve: (p) => {
+          disarm();
+          resolve(p);
+        },
+        reject: (e) => {
+          disarm();
+          reject(e);
+        },
+      };
+      this.writePacket(command, payload, Number.POSITIVE_INFINITY, undefined).catch(() => undefined);
+    });
+  }
+
+  /** Writes one packet; the returned promise settles when the stream took it. */
+  private writePacket(
+    command: number,
+    payload: Uint8Array,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (payload.length > this.maxPayloadSize) {
+        return reject(
+          new SpdmError(
+            'TooLarge',
+            `a ${payload.length}-byte ${emuCommandName(command)} payload exceeds maxPayloadSize ${this.maxPayloadSize}`,
+          ),
+        );
+      }
+      const bytes = encodeEmuPacket({ command, transportType: this.transportType, payload });
+      const disarm = guard(`send to ${this.remoteAddress}`, timeoutMs, signal, (e) => {
+        this.fail(e);
+        reject(e);
+      });
+      this.stream.write(bytes, (err) => {
+        disarm();
+        if (err) {
+          this.fail(this.mapStreamError(err));
+          reject(this.error);
+        } else if (this.error !== undefined && this.error.code !== 'Closed') {
+          reject(this.error);
+        } else {
+          resolve();
+        }
+      });
+    });
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.error !== undefined) return;
+    let packets: EmuPacket[];
+    try {
+      packets = this.deframer.push(chunk);
+    } catch (e) {
+      this.fail(e instanceof SpdmError ? e : new SpdmError('Internal', 'emu deframer failed', { cause: e }));
+      return;
+    }
+    for (const p of packets) {
+      if (this.error !== undefined) return;
+      if (p.command === EMU_COMMAND.NORMAL) this.onNormal(p.payload);
+      else if (this.role === 'server') this.onServerCommand(p);
+      else this.onClientCommand(p);
+    }
+    if (this.deframer.failure !== undefined) this.fail(this.deframer.failure);
+  }
+
+  private onNormal(payload: Uint8Array): void {
+    let frame: Frame;
+    try {
+      frame = decodeEmuPayload(this.transport, payload);
+    } catch (e) {
+      this.fail(
+        e instanceof SpdmError ? e : new SpdmError('Internal', 'emu payload decoder failed', { cause: e }),
+      );
+      return;
+    }
+    const w = this.waiters.shift();
+    if (w !== undefined) w.resolve(frame);
+    else if (this.queue.length >= this.maxQueuedFrames) {
+      this.fail(
+        new SpdmError(
+          'Transport',
+          `${this.remoteAddress} sent more than ${this.maxQueuedFrames} unread frames`,
+        ),
+      );
+    } else this.queue.push(frame);
+  }
+
+  /** Server role: everything but NORMAL (spdm_responder_emu.c platform_server). */
+  private onServerCommand(p: EmuPacket): void {
+    switch (p.command) {
+      case EMU_COMMAND.TEST:
+        this.reply(EMU_COMMAND.TEST, EMU_SERVER_HELLO);
+        return;
+      case EMU_COMMAND.SHUTDOWN:
+      case EMU_COMMAND.CONTINUE: {
+        const command: EmuEndCommand = p.command === EMU_COMMAND.SHUTDOWN ? 'shutdown' : 'continue';
+        this.reply(p.command, EMPTY);
+        this.ended = command;
+        this.fail(
+          new SpdmError('Closed', `${this.remoteAddress} ended the connection with ${command.toUpperCase()}`),
+          false,
+          true,
+        );
+        void this.finish();
+        this.init.onPeerEnd?.(command, this);
+        return;
+      }
+      case EMU_COMMAND.OOB_ENCAP_KEY_UPDATE:
+      case EMU_COMMAND.OOB_ENCAP_ENDPOINT_INFO:
+        if (this.init.onOobCommand !== undefined) {
+          this.init.onOobCommand(p.command, p.payload, this);
+          this.reply(p.command, EMPTY);
+          return;
+        }
+        this.reply(EMU_COMMAND.UNKNOWN, EMPTY);
+        return;
+      default:
+        this.reply(EMU_COMMAND.UNKNOWN, EMPTY);
+    }
+  }
+
+  /** Client role: only the reply to our own TEST / SHUTDOWN / CONTINUE may arrive. */
+  private onClientCommand(p: EmuPacket): void {
+    const c = this.control;
+    if (c !== undefined && p.command === c.command) {
+      this.control = undefined;
+      c.resolve(p);
+      return;
+    }
+    const e =
+      p.command === EMU_COMMAND.UNKNOWN && c !== undefined
+        ? new SpdmError('Peer', `${this.remoteAddress} answered ${emuCommandName(c.command)} with UNKNOWN`)
+        : new SpdmError(
+            'Transport',
+            `${this.remoteAddress} sent an unexpected ${emuCommandName(p.command)} packet`,
+          );
+    this.fail(e);
+  }
+
+  /** Server role: an automatic reply; a write error fails the connection. */
+  private reply(command: number, payload: Uint8Array): void {
+    this.writePacket(command, payload, this.sendTimeoutMs, undefined).catch(() => undefined);
+  }
+
+  private onEnd(): void {
+    if (this.error !== undefined) return;
+    const p = this.deframer.partial();
+    if (p !== undefined) {
+      const missing =
+        p.expected === undefined ? 'in the packet header' : `${p.expected - p.received} byte(s) missing`;
+      this.fail(
+        new SpdmError('Closed', `${this.remoteAddress} closed the connection mid-packet (${missing})`),
+      );
+      return;
+    }
+    this.fail(new SpdmError('Closed', `${this.remoteAddress} closed the connection`), false, true);
+    if (!this.stream.writableEnded) this.stream.end();
+  }
+
+  /** Records the first error, rejects every waiter; by default destroys the stream. */
+  private fail(e: SpdmError, destroyStream = true, keepQueue = false): void {
+    if (this.error !== undefined) return;
+    this.error = e;
+    if (!keepQueue) this.queue.length = 0;
+    for (const w of this.waiters.splice(0)) w.reject(e);
+    const c = this.control;
+    this.control = undefined;
+    c?.reject(e);
+    if (destroyStream) this.stream.destroy();
+  }
+
+  private mapStreamError(err: unknown): SpdmError {
+    const c = (err as { code?: unknown } | null)?.code;
+    const code = typeof c === 'string' ? c : undefined;
+    if (code !== undefined && RESET_CODES.has(code)) {
+      return new SpdmError('Closed', `connection to ${this.remoteAddress} reset (${code})`, { cause: err });
+    }
+    return new SpdmError('Transport', `connection to ${this.remoteAddress} failed: ${code ?? String(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
