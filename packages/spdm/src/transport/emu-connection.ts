@@ -209,7 +209,10 @@ export class EmuConnection implements TransportConnection {
   async end(command: EmuEndCommand = 'shutdown', opts: EmuControlOptions = {}): Promise<void> {
     const code = command === 'continue' ? EMU_COMMAND.CONTINUE : EMU_COMMAND.SHUTDOWN;
     try {
-      await this.controlExchange(code, EMPTY, { timeoutMs: this.closeTimeoutMs, ...opts });
+      await this.controlExchange(code, EMPTY, {
+        timeoutMs: opts.timeoutMs ?? this.closeTimeoutMs,
+        signal: opts.signal,
+      });
     } catch (e) {
       this.destroy();
       throw e;
