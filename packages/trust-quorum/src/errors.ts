@@ -45,6 +45,8 @@ export type TrustQuorumErrorCode =
   | 'Peer'
   /** A share-protocol message is malformed. */
   | 'InvalidMessage'
+  /** The unlock hook failed for a disk (could not start, exited non-zero, timed out). */
+  | 'UnlockFailed'
   /** Anything else that is our own fault. */
   | 'Internal';
 
