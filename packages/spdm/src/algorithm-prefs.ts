@@ -1,5 +1,5 @@
 /**
- * Algorithm preferences of one side of the negotiation (DSP0274 1.3 §10.5): ordered lists of
+ * Algorithm preferences of one side of the negotiation (DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response"): ordered lists of
  * single-bit values, most preferred first. The requester offers the OR of each list; the
  * responder picks, per field, the first entry of its own list that the requester offered.
  * `offerOf` builds the NEGOTIATE_ALGORITHMS offer (also the 1.3 Supported Algorithms block).

@@ -1,6 +1,6 @@
 /**
  * Pieces shared by NEGOTIATE_ALGORITHMS, ALGORITHMS and the 1.3 Supported Algorithms block of
- * CAPABILITIES (DSP0274 1.3 §10.5 Tables 15-23; spdm-reference §2.2, §2.3): extended algorithm
+ * CAPABILITIES (DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response"; spdm-reference §2.2, §2.3): extended algorithm
  * entries, AlgStruct tables, and the "offer" body that NEGOTIATE_ALGORITHMS and the Supported
  * Algorithms block have in common (the block is NEGOTIATE_ALGORITHMS minus its first two bytes).
  */
@@ -10,7 +10,7 @@ import { SpdmError } from '../errors.js';
 import { ERROR_CODE, SPDM_VERSION } from './codes.js';
 import { checkInt, invalidField } from './fields.js';
 
-/** Extended algorithm entry: RegistryID(1), Reserved(1), AlgorithmID(2) (DSP0274 1.3 Table 17). */
+/** Extended algorithm entry: RegistryID(1), Reserved(1), AlgorithmID(2) (DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response"). */
 export interface ExtAlg {
   readonly registryId: number;
   readonly algorithmId: number;
@@ -31,13 +31,14 @@ export interface AlgStruct {
 /** AlgType range of SPDM 1.1-1.3 (6 and 7 are 1.4 only). */
 export const ALG_TYPE_MIN = 2;
 export const ALG_TYPE_MAX = 5;
-/** Max ExtAsym/ExtHash/AlgExternal entries in one NEGOTIATE_ALGORITHMS (DSP0274 1.3 §10.5). */
+/** Max ExtAsym/ExtHash/AlgExternal entries in one NEGOTIATE_ALGORITHMS (DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response"). */
 export const MAX_EXT_ALG_TOTAL_V10 = 8;
 export const MAX_EXT_ALG_TOTAL_V11 = 20;
 /** Max NEGOTIATE_ALGORITHMS Length. */
 export const MAX_NEGOTIATE_LENGTH_V10 = 64;
 export const MAX_NEGOTIATE_LENGTH_V11 = 128;
 
+/** Encodes one extended algorithm entry. @throws RangeError when a field is out of range. */
 export function encodeExtAlg(w: ByteWriter, e: ExtAlg): void {
   checkInt(e.registryId, 0, 0xff, 'RegistryID');
   checkInt(e.algorithmId, 0, 0xffff, 'AlgorithmID');
@@ -75,7 +76,7 @@ export function encodeAlgStructs(w: ByteWriter, structs: readonly AlgStruct[]): 
 
 /**
  * Reads `count` AlgStruct tables, enforcing what libspdm enforces on both sides: fixed-field
- * size 2, AlgType within 2..5, strictly increasing AlgType (DSP0274 1.3 §10.5).
+ * size 2, AlgType within 2..5, strictly increasing AlgType (DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response").
  * @throws SpdmError InvalidMsgSize (truncated), InvalidMsgField (the rules above).
  */
 export function decodeAlgStructs(r: ByteReader, count: number, what: string): AlgStruct[] {

@@ -1,5 +1,5 @@
 /**
- * NEGOTIATE_ALGORITHMS / ALGORITHMS (DSP0274 1.3 §10.5 Tables 14-23; spdm-reference §2.3).
+ * NEGOTIATE_ALGORITHMS / ALGORITHMS (DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response"; spdm-reference §2.3).
  *
  * NEGOTIATE_ALGORITHMS (P1 = number of ReqAlgStruct, 1.1+): Length(2) MeasurementSpecification(1)
  * OtherParamsSupport(1, 1.2+) BaseAsymAlgo(4) BaseHashAlgo(4) Reserved(12) ExtAsymCount(1)
@@ -54,7 +54,7 @@ export interface Algorithms {
   readonly baseHashSel: number;
   /** 1.3+ (0 before). */
   readonly melSpecificationSel: number;
-  /** At most one entry each (DSP0274 1.3 Table 19: ExtAsymSelCount / ExtHashSelCount are 0 or 1). */
+  /** At most one entry each (DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response": ExtAsymSelCount / ExtHashSelCount are 0 or 1). */
   readonly extAsymSel: readonly ExtAlg[];
   readonly extHashSel: readonly ExtAlg[];
   /** 1.1+: RespAlgStruct tables; empty for 1.0. */
@@ -80,7 +80,7 @@ export function encodeNegotiateAlgorithms(w: ByteWriter, m: NegotiateAlgorithms)
 
 /**
  * Decodes NEGOTIATE_ALGORITHMS with the layout of its header version, enforcing the request
- * limits of DSP0274 1.3 §10.5 as libspdm does: Length <= 128 (64 for 1.0) and at most 20 (8)
+ * limits of DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response" as libspdm does: Length <= 128 (64 for 1.0) and at most 20 (8)
  * extended entries in total.
  * @throws SpdmError InvalidMsgSize, InvalidMsgField, VersionMismatch.
  */

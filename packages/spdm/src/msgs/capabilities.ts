@@ -1,5 +1,5 @@
 /**
- * GET_CAPABILITIES / CAPABILITIES (DSP0274 1.3 §10.4 Tables 9-12; spdm-reference §2.2). Both
+ * GET_CAPABILITIES / CAPABILITIES (DSP0274 1.3 "GET_CAPABILITIES request and CAPABILITIES response"; spdm-reference §2.2). Both
  * share one layout whose size follows the header version:
  *
  * | Off | Size | Field                | Request         | Response  |
@@ -28,7 +28,7 @@ export * from './capability-flags.js';
 
 /** 1.3 GET_CAPABILITIES Param1 bit0 / CAPABILITIES Param1 bit0. */
 export const SUPPORTED_ALGORITHMS_PARAM1 = 0x01;
-/** Smallest DataTransferSize allowed from 1.2 on (DSP0274 1.2 Table 9; libspdm). */
+/** Smallest DataTransferSize allowed from 1.2 on (DSP0274 1.2 GET_CAPABILITIES; libspdm SPDM_MIN_DATA_TRANSFER_SIZE_VERSION_12). */
 export const MIN_DATA_TRANSFER_SIZE = 42;
 /** Largest CTExponent libspdm accepts (LIBSPDM_MAX_CT_EXPONENT). */
 export const MAX_CT_EXPONENT = 31;

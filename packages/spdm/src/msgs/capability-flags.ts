@@ -1,5 +1,5 @@
 /**
- * The Flags word of GET_CAPABILITIES / CAPABILITIES (DSP0274 1.3 §10.4 Tables 11 and 12;
+ * The Flags word of GET_CAPABILITIES / CAPABILITIES (DSP0274 1.3 "GET_CAPABILITIES request and CAPABILITIES response", Flags tables;
  * spdm-reference §2.2): the bit table, names for logs, the per-version masks, and the
  * consistency checks libspdm 1e16c60f applies to a peer's flags (`validate_responder_capability`
  * in libspdm_req_get_capabilities.c, `libspdm_check_request_flag_compatibility` in
@@ -28,7 +28,7 @@ export interface CapabilityField {
   readonly values?: readonly [string, string, string, string];
 }
 
-/** Every bit and field of the capability Flags word (spdm-reference §2.2, DSP0274 1.3 Table 12). */
+/** Every bit and field of the capability Flags word (spdm-reference §2.2; DSP0274 1.3 "GET_CAPABILITIES request and CAPABILITIES response"). */
 export const CAPABILITY_FLAGS = {
   CACHE_CAP: { shift: 0, width: 1, r: true, q: false, since: 0x10 },
   CERT_CAP: { shift: 1, width: 1, r: true, q: true, since: 0x10, qSince: 0x11 },

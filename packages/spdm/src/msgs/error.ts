@@ -1,5 +1,5 @@
 /**
- * ERROR and RESPOND_IF_READY (DSP0274 1.3 §10.14 Tables 57-61, §10.15; spdm-reference §2.13).
+ * ERROR and RESPOND_IF_READY (DSP0274 1.3 "ERROR response", DSP0274 1.3 "RESPOND_IF_READY request"; spdm-reference §2.13).
  *
  * ERROR: header (P1 = ErrorCode, P2 = ErrorData) then ExtendedErrorData of at most 32 bytes. For
  * ResponseNotReady the extended data is RDExponent(1) RequestCode(1) Token(1) RDTM(1), decoded
@@ -13,12 +13,12 @@ import { checkInt, expectSize, type MsgSource, readerOf } from './fields.js';
 import { decodeHeader, encodeHeader, expectCode } from './header.js';
 import { expectKnownVersion } from './version.js';
 
-/** Upper bound of ExtendedErrorData (DSP0274 1.3 Table 57). */
+/** Upper bound of ExtendedErrorData (DSP0274 1.3 "ERROR response"). */
 export const MAX_EXTENDED_ERROR_DATA = 32;
 /** Size of the ResponseNotReady extended data. */
 export const RESPONSE_NOT_READY_DATA_SIZE = 4;
 
-/** ResponseNotReady extended error data (DSP0274 1.3 Table 60). */
+/** ResponseNotReady extended error data (DSP0274 1.3 "ERROR response", ResponseNotReady). */
 export interface ResponseNotReadyData {
   /** Wait at least 2^RDExponent microseconds before RESPOND_IF_READY. */
   readonly rdExponent: number;
@@ -134,6 +134,7 @@ export function describeError(e: ErrorResponse): string {
   return `ERROR ${errorCodeName(e.errorCode)}${data}`;
 }
 
+/** Encodes RESPOND_IF_READY. @throws RangeError when Param1 / Param2 are not bytes. */
 export function encodeRespondIfReady(w: ByteWriter, m: RespondIfReady): void {
   checkInt(m.requestCode, 0, 0xff, 'RESPOND_IF_READY Param1');
   checkInt(m.token, 0, 0xff, 'RESPOND_IF_READY Param2');

@@ -1,5 +1,5 @@
 /**
- * GET_VERSION / VERSION (DSP0274 1.3 §10.3 "GET_VERSION request and VERSION response";
+ * GET_VERSION / VERSION (DSP0274 1.3 "GET_VERSION request and VERSION response";
  * spdm-reference §1.2, §2.1): the first exchange of every connection. Both messages always carry
  * SPDMVersion 0x10, whatever is negotiated afterwards; GET_VERSION resets the connection.
  *
@@ -36,7 +36,7 @@ export function versionEntry(versionByte: number): number {
 }
 
 /**
- * Checks that a GET_VERSION / VERSION header carries SPDMVersion 1.0 (DSP0274 1.3 §10.3).
+ * Checks that a GET_VERSION / VERSION header carries SPDMVersion 1.0 (DSP0274 1.3 "GET_VERSION request and VERSION response").
  * @throws SpdmError VersionMismatch (wireCode VersionMismatch)
  */
 function expectV10(h: Header, what: string): void {
@@ -65,6 +65,7 @@ export function expectKnownVersion(h: Header, what: string, expected?: number): 
   }
 }
 
+/** Encodes GET_VERSION: always `10 84 00 00`. */
 export function encodeGetVersion(w: ByteWriter, _m: GetVersion = { code: REQUEST_CODE.GET_VERSION }): void {
   encodeHeader(w, { version: SPDM_VERSION.V10, code: REQUEST_CODE.GET_VERSION, param1: 0, param2: 0 });
 }

@@ -1,5 +1,5 @@
 /**
- * Requester phase NEGOTIATE_ALGORITHMS -> ALGORITHMS (DSP0274 1.3 §10.5; libspdm
+ * Requester phase NEGOTIATE_ALGORITHMS -> ALGORITHMS (DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response"; libspdm
  * `libspdm_req_negotiate_algorithms.c`). Offers the OR of each preference list (offerOf) and
  * checks the answer, sizes first (the decoder: Length = parsed size, AlgStruct rules), then:
  *

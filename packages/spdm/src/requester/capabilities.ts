@@ -1,5 +1,5 @@
 /**
- * Requester phase GET_CAPABILITIES -> CAPABILITIES (DSP0274 1.3 §10.4; libspdm
+ * Requester phase GET_CAPABILITIES -> CAPABILITIES (DSP0274 1.3 "GET_CAPABILITIES request and CAPABILITIES response"; libspdm
  * `libspdm_req_get_capabilities.c`). Sends our flags masked to the chosen version (4/12/20
  * bytes for 1.0/1.1/1.2+) and checks the answer as libspdm does: same version, exact size for
  * that version, no Supported Algorithms block we did not ask for, consistent responder flags

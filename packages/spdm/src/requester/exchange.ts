@@ -3,7 +3,7 @@
  * wrapper that handles the two "try again" answers outside the phases (conventions #7):
  *
  * - ERROR(Busy): wait `busyDelayMs` and send the same request again, at most `busyRetries` times;
- * - ERROR(ResponseNotReady) (DSP0274 1.3 §10.14 Table 60, §10.15): wait 2^RDExponent µs, then send
+ * - ERROR(ResponseNotReady) (DSP0274 1.3 "ERROR response", DSP0274 1.3 "RESPOND_IF_READY request"): wait 2^RDExponent µs, then send
  *   RESPOND_IF_READY (Param1 = original request code, Param2 = Token) in the request's version;
  *   its answer is the answer to the original request. At most `notReadyRetries` times.
  *

@@ -1,5 +1,5 @@
 /**
- * Requester phase GET_VERSION -> VERSION (DSP0274 1.3 §10.3; libspdm `libspdm_req_get_version.c`).
+ * Requester phase GET_VERSION -> VERSION (DSP0274 1.3 "GET_VERSION request and VERSION response"; libspdm `libspdm_req_get_version.c`).
  * Sends `10 84 00 00`; accepts a VERSION with at least one entry and picks the highest
  * major.minor both sides list (Update/Alpha ignored, as libspdm does). No common version is
  * SpdmError VersionMismatch. Starts the VCA transcript with GET_VERSION ‖ VERSION.

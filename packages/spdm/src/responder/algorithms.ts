@@ -1,5 +1,5 @@
 /**
- * NEGOTIATE_ALGORITHMS handler (DSP0274 1.3 §10.5; libspdm `libspdm_rsp_algorithms.c`).
+ * NEGOTIATE_ALGORITHMS handler (DSP0274 1.3 "NEGOTIATE_ALGORITHMS request and ALGORITHMS response"; libspdm `libspdm_rsp_algorithms.c`).
  * Accepted only right after CAPABILITIES, in the connection version. The responder picks, per
  * field, the first entry of its own preference list that the requester offered, and answers
  * with exactly the AlgStruct types of the request, one selected bit (or 0) each, like libspdm:

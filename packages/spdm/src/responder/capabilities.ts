@@ -1,5 +1,5 @@
 /**
- * GET_CAPABILITIES handler (DSP0274 1.3 §10.4; libspdm `libspdm_rsp_capabilities.c`). Accepted
+ * GET_CAPABILITIES handler (DSP0274 1.3 "GET_CAPABILITIES request and CAPABILITIES response"; libspdm `libspdm_rsp_capabilities.c`). Accepted
  * only right after VERSION. Checks, in libspdm's order: the header version is one we listed
  * (else VersionMismatch), the size fits that version, the requester's flags are consistent
  * (checkRequesterCaps), 1.2+ DataTransferSize >= 42, <= MaxSPDMmsgSize and equal to it without

@@ -1,7 +1,7 @@
 /**
  * ResponderCore: the synchronous, I/O-free SPDM responder (conventions #2, #6). `handle` turns
  * one complete request message into one response message and never throws on peer input: every
- * failure becomes an SPDM ERROR (DSP0274 1.3 §10.14) and the state stays as it was.
+ * failure becomes an SPDM ERROR (DSP0274 1.3 "ERROR response") and the state stays as it was.
  *
  * Dispatch, in libspdm's order (`libspdm_rsp_receive_send.c` and the per-request files):
  * 1. shorter than the header -> InvalidRequest; longer than our MaxSPDMmsgSize -> RequestTooLarge
@@ -150,7 +150,13 @@ export class ResponderCore {
     ) {
       version = h.version;
     }
-    return encodeToBytes(encodeErrorResponse, errorResponse(version, errorCode, errorData));
+    // A handler's SpdmError may carry anything; only bytes go on the wire.
+    const isByte = (x: number) => Number.isInteger(x) && x >= 0 && x <= 0xff;
+    const code = isByte(errorCode) ? errorCode : ERROR_CODE.Unspecified;
+    return encodeToBytes(
+      encodeErrorResponse,
+      errorResponse(version, code, isByte(errorData) ? errorData : 0),
+    );
   }
 
   #report(err: unknown, code: number): void {

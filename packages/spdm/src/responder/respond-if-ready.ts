@@ -1,5 +1,5 @@
 /**
- * RESPOND_IF_READY handler (DSP0274 1.3 §10.15). This core answers every request at once and
+ * RESPOND_IF_READY handler (DSP0274 1.3 "RESPOND_IF_READY request"). This core answers every request at once and
  * never sends ERROR(ResponseNotReady), so there is never a deferred response to fetch: a
  * well-formed RESPOND_IF_READY is an UnexpectedRequest in every state (libspdm answers the same
  * when its response state is normal). A later phase that defers work (a slow signer) replaces

@@ -1,5 +1,5 @@
 /**
- * GET_VERSION handler (DSP0274 1.3 §10.3; libspdm `libspdm_rsp_version.c`). Accepted in every
+ * GET_VERSION handler (DSP0274 1.3 "GET_VERSION request and VERSION response"; libspdm `libspdm_rsp_version.c`). Accepted in every
  * state outside a session; a well-formed GET_VERSION resets the connection and starts a new VCA
  * transcript with GET_VERSION ‖ VERSION. A malformed one (wrong version byte: VersionMismatch,
  * wrong size or reserved bits: InvalidRequest) leaves the state alone, as libspdm does.

@@ -264,6 +264,7 @@ describe('ResponderCore: extension through handlers', () => {
       handle(request) {
         if (request[2] === 1) throw new SpdmError('Busy', 'try later', { wireCode: ERROR_CODE.Busy });
         if (request[2] === 2) throw new SpdmError('VerifyFailed', 'bad');
+        if (request[2] === 3) throw new SpdmError('Internal', 'odd', { wireCode: 0x1234, wireData: -1 });
         throw new TypeError('a bug');
       },
     };
@@ -274,7 +275,8 @@ describe('ResponderCore: extension through handlers', () => {
     expectError(core.handle(fromHex('10e40100')), ERROR_CODE.Busy, 0x10);
     expectError(core.handle(fromHex('10e40200')), ERROR_CODE.Unspecified, 0x10);
     expectError(core.handle(fromHex('10e40000')), ERROR_CODE.Unspecified, 0x10);
-    expect(seen.map((e) => (e as Error).name)).toEqual(['SpdmError', 'SpdmError', 'TypeError']);
+    expectError(core.handle(fromHex('10e40300')), ERROR_CODE.Unspecified, 0x10);
+    expect(seen.map((e) => (e as Error).name)).toEqual(['SpdmError', 'SpdmError', 'TypeError', 'SpdmError']);
   });
 
   it('answers ResponseTooLarge when a response exceeds the requester DataTransferSize', () => {
