@@ -3,8 +3,10 @@
  * Exit codes: 0 success, 1 operation failed (one-line reason on stderr), 2 usage error.
  */
 import { Command, CommanderError } from 'commander';
+import { registerDemoCommand } from './demo.js';
 import { registerPkiCommands } from './pki.js';
 import { registerRackCommands } from './rack.js';
+import { registerSpdmCommands } from './spdm.js';
 
 export function buildProgram(): Command {
   const program = new Command('tq')
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPkiCommands(program);
   registerRackCommands(program);
+  registerSpdmCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -1,0 +1,219 @@
+/**
+ * `tq spdm ...`: SPDM tools over TCP.
+ *   responder  a standalone SPDM responder; logs each request (pino JSON lines on stderr),
+ *              prints `listening on HOST:PORT` on stdout once bound, serves until SIGINT/SIGTERM
+ *   probe      connects as a requester, negotiates (VCA) and prints what was settled
+ *
+ * Layout for later options: each command has a typed options object (ResponderOptions,
+ * ProbeOptions) filled by commander, one `run*` function that does the work, and one `add*`
+ * function that declares its options; shared options are declared by helpers below. Failures
+ * are one line on stderr and exit code 1 (CliError); usage errors exit 2.
+ */
+
+import { connectAndNegotiate } from '@trust-quorum/spdm/client';
+import { isSpdmError } from '@trust-quorum/spdm/errors';
+import { codeName, type SpdmVersion } from '@trust-quorum/spdm/msgs/codes';
+import type { ResponderInit } from '@trust-quorum/spdm/responder/init';
+import { listenSpdm, type SpdmLogger } from '@trust-quorum/spdm/responder/serve';
+import { formatAddress } from '@trust-quorum/spdm/transport/connection';
+import type { Framing } from '@trust-quorum/spdm/transport/frame';
+import { type Command, Option } from 'commander';
+import { type LevelWithSilent, pino } from 'pino';
+import { CliError } from './main.js';
+import { formatSummary, summarize } from './spdm-format.js';
+import {
+  ALGORITHMS_HELP,
+  type AlgorithmSpec,
+  algorithmsArg,
+  type HostPort,
+  hostPortArg,
+  msArg,
+  versionsArg,
+} from './spdm-options.js';
+
+/** Options both commands share. */
+interface CommonOptions {
+  framing: Framing;
+  /** Versions offered (probe) or listed in VERSION (responder); default 1.1, 1.2, 1.3. */
+  versions?: SpdmVersion[];
+  /** Algorithm preferences; fields not given keep the library defaults. */
+  algorithms?: AlgorithmSpec;
+}
+
+export interface ResponderOptions extends CommonOptions {
+  listen: HostPort;
+  logLevel: LevelWithSilent;
+  idleTimeout: number;
+}
+
+export interface ProbeOptions extends CommonOptions {
+  timeout: number;
+  json?: boolean;
+}
+
+/** Hooks for running a command in-process (tests, demo); the defaults are the real process. */
+export interface RunControl {
+  /** Stops the responder like SIGINT does. */
+  signal?: AbortSignal;
+  /** Replaces the pino logger of the responder. */
+  logger?: SpdmLogger;
+  /** Where result lines go; default process.stdout. */
+  stdout?: (text: string) => void;
+}
+
+const LOG_LEVELS: LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function writeOut(ctl: RunControl, text: string): void {
+  if (ctl.stdout) ctl.stdout(text);
+  else process.stdout.write(text);
+}
+
+/** A pino logger writing JSON lines to stderr, synchronously (nothing lost at exit). */
+function stderrLogger(level: LevelWithSilent): SpdmLogger & { info: NonNullable<SpdmLogger['info']> } {
+  return pino({ level, name: 'tq-spdm-responder' }, pino.destination({ dest: 2, sync: true }));
+}
+
+/** Resolves with the name of whatever stopped us first: SIGINT, SIGTERM or the signal. */
+function untilStopped(signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (why: string) => () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(why);
+    };
+    const onInt = stop('SIGINT');
+    const onTerm = stop('SIGTERM');
+    const onAbort = stop('abort');
+    if (signal?.aborted) return onAbort();
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Misuse errors (bad option combinations found by the library) become usage errors. */
+function usage(e: unknown): never {
+  if (e instanceof RangeError || e instanceof TypeError) throw new CliError(e.message, 2);
+  throw e;
+}
+
+export async function runResponder(o: ResponderOptions, ctl: RunControl = {}): Promise<void> {
+  const logger = ctl.logger ?? stderrLogger(o.logLevel);
+  const init: ResponderInit = {
+    versions: o.versions,
+    algorithms: o.algorithms,
+    onError: (err, code) =>
+      logger.debug?.({ request: codeName(code), detail: (err as Error)?.message }, 'request refused'),
+  };
+  const server = await listenSpdm(
+    { host: o.listen.host, port: o.listen.port, framing: o.framing, idleTimeoutMs: o.idleTimeout, logger },
+    init,
+  ).catch(usage);
+  const bound = server.address();
+  writeOut(ctl, `listening on ${formatAddress(bound.host, bound.port)}\n`);
+  const why = await untilStopped(ctl.signal);
+  logger.info?.({ signal: why, open: server.connections }, 'stopping');
+  await server.close();
+}
+
+/** One line saying why a probe failed. */
+export function describeProbeFailure(e: unknown, where: string): string {
+  if (!isSpdmError(e)) return e instanceof Error ? e.message : String(e);
+  const cause = (e.cause as { code?: unknown } | undefined)?.code;
+  switch (e.code) {
+    case 'Transport':
+      if (cause === 'ECONNREFUSED') return `connection refused by ${where}`;
+      return `transport error: ${e.message}`;
+    case 'Timeout':
+      return `timeout: ${e.message}`;
+    case 'Closed':
+      return `connection closed: ${e.message}`;
+    case 'Aborted':
+      return 'interrupted';
+    case 'TooLarge':
+      return `transport error: ${e.message}`;
+    default:
+      return `negotiation failed: ${e.message}`;
+  }
+}
+
+export async function runProbe(target: HostPort, o: ProbeOptions, ctl: RunControl = {}): Promise<void> {
+  const where = formatAddress(target.host, target.port);
+  let result: Awaited<ReturnType<typeof connectAndNegotiate>>;
+  try {
+    result = await connectAndNegotiate(target.host, target.port, {
+      framing: o.framing,
+      timeoutMs: o.timeout,
+      requester: { versions: o.versions, algorithms: o.algorithms },
+      signal: ctl.signal,
+    });
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) usage(e);
+    throw new CliError(describeProbeFailure(e, where).replace(/\s+/g, ' '));
+  }
+  await result.conn.close();
+  const s = summarize(result.negotiated);
+  if (o.json) writeOut(ctl, `${JSON.stringify(s)}\n`);
+  else writeOut(ctl, formatSummary(s, `SPDM ${s.version} negotiated with ${where} (${o.framing} framing)`));
+}
+
+/** --framing, --versions and --algorithms. */
+function addCommonOptions(cmd: Command, versionsWhat: string): Command {
+  return cmd
+    .addOption(
+      new Option('--framing <framing>', 'TCP framing: DSP0287 binding header or 2-byte big-endian length')
+        .choices(['dsp0287', 'length16'])
+        .default('dsp0287'),
+    )
+    .option('--versions <list>', `${versionsWhat} (comma-separated; default 1.1,1.2,1.3)`, versionsArg)
+    .option(
+      '--algorithms <spec>',
+      'algorithm preferences FIELD=NAME[,NAME...] (repeatable; see below)',
+      algorithmsArg,
+    )
+    .addHelpText('after', `\n${ALGORITHMS_HELP}`);
+}
+
+function addResponderCommand(spdm: Command): void {
+  const cmd = spdm
+    .command('responder')
+    .description('run an SPDM responder on TCP until SIGINT/SIGTERM; logs each request to stderr (pino JSON)')
+    .showHelpAfterError(false)
+    .addOption(
+      new Option('--listen <host:port>', 'address to listen on; port 0 picks a free port')
+        .default({ host: '127.0.0.1', port: 4194 }, '127.0.0.1:4194')
+        .argParser(hostPortArg(true)),
+    );
+  addCommonOptions(cmd, 'versions listed in VERSION, in that order')
+    .addOption(new Option('--log-level <level>', 'pino log level').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      new Option('--idle-timeout <ms>', 'close a connection silent for this long')
+        .default(30_000)
+        .argParser(msArg),
+    )
+    .action((o: ResponderOptions) => runResponder(o));
+}
+
+function addProbeCommand(spdm: Command): void {
+  const cmd = spdm
+    .command('probe')
+    .description('connect as an SPDM requester, negotiate, print version, capabilities and algorithms')
+    .showHelpAfterError(false)
+    .argument('<host:port>', 'responder address', hostPortArg(false));
+  addCommonOptions(cmd, 'versions offered; the highest common one wins')
+    .addOption(
+      new Option('--timeout <ms>', 'deadline for the connect and for each send and receive')
+        .default(5000)
+        .argParser(msArg),
+    )
+    .option('--json', 'print one JSON object {version, requesterCaps, responderCaps, algorithms}')
+    .action((target: HostPort, o: ProbeOptions) => runProbe(target, o));
+}
+
+/** Adds the `spdm` command group to `program`. */
+export function registerSpdmCommands(program: Command): void {
+  const spdm = program.command('spdm').description('SPDM over TCP: a standalone responder and a probe');
+  addResponderCommand(spdm);
+  addProbeCommand(spdm);
+}
