@@ -164,8 +164,8 @@ async function suiteFigures(ctx: BenchContext, suiteName: BenchSuiteName): Promi
       [latencyContestant('tls', tlsServer.session), latencyContestant('tcp', tcpServer.session)],
       lat,
     );
-    const total = ctx.quick ? 2 * CONCURRENCY : 8 * CONCURRENCY;
-    const rate = rounds(ctx, { warmup: 1, samples: 5 }, { warmup: 2, samples: 15 });
+    const total = ctx.quick ? 2 * CONCURRENCY : 4 * CONCURRENCY;
+    const rate = rounds(ctx, { warmup: 1, samples: 5 }, { warmup: 1, samples: 11 });
     const [tr, cr] = await interleave(
       [
         rateContestant('tls', tlsServer.session, total),

@@ -31,7 +31,9 @@ export interface LineChartInit {
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
-const MARGIN = { left: 80, right: 190, top: 48, bottom: 64 };
+const MARGIN = { left: 80, top: 48, bottom: 64 };
+/** Room right of the plot for the legend: line, gap, and about 7 px per character at 12 px. */
+const legendWidth = (init: LineChartInit) => 60 + 7 * Math.max(...init.series.map((s) => s.name.length));
 
 /** Escapes text for SVG element content and attribute values. */
 export function escapeXml(s: string): string {
@@ -100,7 +102,7 @@ function frameOf(init: LineChartInit, width: number, height: number): Frame {
   const yTicks = niceTicks(0, Math.max(...pts.map((p) => p.y), 0));
   const yHi = yTicks[yTicks.length - 1] as number;
   const x0 = MARGIN.left;
-  const x1 = width - MARGIN.right;
+  const x1 = width - legendWidth(init);
   const y0 = height - MARGIN.bottom;
   const y1 = MARGIN.top;
   const span = xHi - xLo || 1;
@@ -189,7 +191,7 @@ function legend(init: LineChartInit, f: Frame): string[] {
  */
 export function lineChartSvg(init: LineChartInit): string {
   checkInit(init);
-  const width = init.width ?? 760;
+  const width = init.width ?? Math.max(760, 560 + legendWidth(init));
   const height = init.height ?? 460;
   const f = frameOf(init, width, height);
   return [
