@@ -1,6 +1,7 @@
 /** Services started after unlock, supervised with restart policies and backoff. */
 export {
   backoffDelay,
+  HEALTHY_RUN_MS,
   type RestartPolicy,
   type ServiceExit,
   type ServiceExitEvent,

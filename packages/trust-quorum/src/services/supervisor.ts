@@ -2,7 +2,7 @@
  * Starts the configured services once the sled is unlocked and keeps them running:
  * each is spawned (argv, no shell) in its own process group; when it exits, its restart policy
  * decides (always / on-failure / never) and a restart waits a backoff that doubles after each
- * quick failure (a run longer than the maximum delay resets it). `stop()` cancels pending
+ * quick failure (a run of 10 s or more, and no shorter than the maximum delay, resets it). `stop()` cancels pending
  * restarts, sends SIGTERM to every group, SIGKILL after the service's grace period, and
  * resolves with each service's final status. Output goes to the log, line by line, bounded.
  */
@@ -75,6 +75,9 @@ interface Entry {
   nextStartAt: number | null;
   exited: Promise<void> | null;
 }
+
+/** A run at least this long (and at least the maximum delay) resets the backoff. */
+export const HEALTHY_RUN_MS = 10_000;
 
 /** The backoff delay after `failures` quick failures in a row (1, 2, ...). */
 export function backoffDelay(backoff: ServiceSpec['backoff'], failures: number): number {
@@ -213,7 +216,7 @@ export class ServiceSupervisor extends EventEmitter {
     e.lastExit = exit;
     const { spec } = e;
     const restart = !this.#stopping && shouldRestart(spec.restart, exit);
-    if (exit.runMs >= spec.backoff.maxMs) e.failuresInARow = 0;
+    if (exit.runMs >= Math.max(spec.backoff.maxMs, HEALTHY_RUN_MS)) e.failuresInARow = 0;
     let delay: number | null = null;
     if (restart) {
       e.failuresInARow += 1;

@@ -84,6 +84,11 @@ function replaceAll(hay: Buffer, needle: Uint8Array, by: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Escapes the characters of hex and base64 text that mean something in a RegExp. */
+function escapeRegExp(f: string): string {
+  return f.replace(/[+/]/g, (c) => `\\${c}`);
+}
+
 /** Length of the longest prefix of `needle` (at least `min` long) that `hay` ends with. */
 function trailingPrefix(hay: string, needle: string, min: number): number {
   for (let k = Math.min(needle.length - 1, hay.length); k >= min; k--) {
@@ -104,16 +109,11 @@ export function redactKey(output: Buffer, key: Uint8Array): string {
   const rawCut = trailingPrefix(raw.toString('latin1'), k.toString('latin1'), 4);
   if (rawCut > 0) raw = Buffer.concat([raw.subarray(0, raw.length - rawCut), mark]);
   let text = raw.toString('utf8');
-  const forms = [k.toString('hex'), k.toString('base64').replace(/=+$/, ''), k.toString('base64url')];
+  const b64 = k.toString('base64');
+  const forms = [k.toString('hex'), b64, b64.replace(/=+$/, ''), k.toString('base64url')];
   k.fill(0);
   for (const f of forms) {
-    text = text.replace(
-      new RegExp(
-        f.replace(/[+/]/g, (c) => `\\${c}`),
-        'gi',
-      ),
-      REDACTED,
-    );
+    text = text.replace(new RegExp(escapeRegExp(f), 'gi'), REDACTED);
     const cut = trailingPrefix(text.toLowerCase(), f.toLowerCase(), 8);
     if (cut > 0) text = `${text.slice(0, text.length - cut)}${REDACTED}`;
   }
