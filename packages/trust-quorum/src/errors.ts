@@ -47,6 +47,8 @@ export type TrustQuorumErrorCode =
   | 'InvalidMessage'
   /** The unlock hook failed for a disk (could not start, exited non-zero, timed out). */
   | 'UnlockFailed'
+  /** An external command (e.g. cryptsetup) is missing or failed. */
+  | 'CommandFailed'
   /** Anything else that is our own fault. */
   | 'Internal';
 
