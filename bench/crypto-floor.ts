@@ -14,6 +14,8 @@
  *
  * `session time / floor` is the protocol's own overhead; the floor here is compared with the
  * Node TLS 1.3 session of the same suite, and broken into its parts (ratio = share of floor).
+ * A second floor leaves out chain validation and hashing (`cachedChains`: both sides hold the
+ * peer's chain by digest from an earlier connection), the floor of a session that skips them.
  * `floorParties` and `floorContestant` are exported for the SPDM session benchmark.
  */
 import { type KeyObject, randomBytes, type X509Certificate } from 'node:crypto';
@@ -36,6 +38,16 @@ export interface FloorParty {
   readonly chain: Uint8Array;
   readonly chainHash: Uint8Array;
   readonly privateKey: KeyObject;
+  /** The leaf key as the peer holds it after validating this chain once (cachedChains). */
+  readonly leafKey: KeyObject;
+}
+
+export interface FloorOptions {
+  /**
+   * The peer already holds each chain by digest (validated on an earlier connection): skip
+   * validation and hashing of both chains. Default false: each side validates once.
+   */
+  readonly cachedChains?: boolean;
 }
 
 /** Fixed message bytes around the parts that change per session (sizes of real messages). */
@@ -69,10 +81,12 @@ export async function floorParties(suiteName: BenchSuiteName): Promise<FloorPart
   const suite = BENCH_SUITES[suiteName];
   const pki = await benchPki(suiteName);
   const cs = cryptoSuite(suite.spdm);
-  const party = (i: number): FloorParty => {
+  const trustedRoots = [pki.root];
+  const party = (i: number, whose: Whose): FloorParty => {
     const id = pki.sleds[i]!;
     const chain = id.spdmChain(suite.spdm.hash);
-    return { chain, chainHash: cs.digest(chain), privateKey: id.privateKey };
+    const { leafKey } = validateChain(suite, trustedRoots, chain, whose);
+    return { chain, chainHash: cs.digest(chain), privateKey: id.privateKey, leafKey };
   };
   const filler: Filler = {
     vca: randomBytes(156),
@@ -83,7 +97,7 @@ export async function floorParties(suiteName: BenchSuiteName): Promise<FloorPart
     finishHead: randomBytes(4),
     finishRsp: randomBytes(4),
   };
-  return { suite, requester: party(1), responder: party(0), trustedRoots: [pki.root], filler };
+  return { suite, requester: party(1, 'requester'), responder: party(0, 'responder'), trustedRoots, filler };
 }
 
 interface Side {
@@ -96,15 +110,32 @@ function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`crypto floor: ${what} failed`);
 }
 
-function validate(p: FloorParties, whose: 'responder' | 'requester'): ValidatedChain {
-  const s = p.suite.spdm;
-  return validateCertChain(p[whose].chain, {
+type Whose = 'responder' | 'requester';
+
+function validateChain(
+  suite: BenchSuite,
+  trustedRoots: readonly X509Certificate[],
+  chain: Uint8Array,
+  whose: Whose,
+): ValidatedChain {
+  const s = suite.spdm;
+  return validateCertChain(chain, {
     hash: s.hash,
     asym: (whose === 'responder' ? s.asym : s.reqAsym)!,
-    trustedRoots: p.trustedRoots,
+    trustedRoots,
     version: s.version,
     role: whose,
   });
+}
+
+function validate(p: FloorParties, whose: Whose): ValidatedChain {
+  return validateChain(p.suite, p.trustedRoots, p[whose].chain, whose);
+}
+
+/** The peer's leaf key and Hash(chain): validated and hashed now, or from the cache. */
+function peerChain(p: FloorParties, cs: CryptoSuite, whose: Whose, o: FloorOptions) {
+  if (o.cachedChains) return { leafKey: p[whose].leafKey, chainHash: p[whose].chainHash };
+  return { leafKey: validate(p, whose).leafKey, chainHash: cs.digest(p[whose].chain) };
 }
 
 function handshakeKeys(ks: KeySchedule): AeadKeys[] {
@@ -148,9 +179,10 @@ function requesterKeyExchangeRsp(
   dhe: ReturnType<CryptoSuite['generateDhe']>,
   ke: Uint8Array,
   rsp: KeyExchangeRsp,
+  o: FloorOptions,
 ): Side {
-  const chain = validate(p, 'responder');
-  const t = cs.transcript(p.filler.vca, cs.digest(p.responder.chain), ke, rsp.head);
+  const chain = peerChain(p, cs, 'responder', o);
+  const t = cs.transcript(p.filler.vca, chain.chainHash, ke, rsp.head);
   const ctx = SIGNING_CONTEXT.RESPONDER_KEY_EXCHANGE_RSP;
   check(cs.verify('responder', chain.leafKey, ctx, t, rsp.signature), 'KEY_EXCHANGE_RSP signature');
   const secret = dhe.computeSecret(rsp.exchangeData);
@@ -178,9 +210,10 @@ function responderFinish(
   cs: CryptoSuite,
   side: Side,
   fin: { signature: Uint8Array; verifyData: Uint8Array },
+  o: FloorOptions,
 ): void {
-  const chain = validate(p, 'requester');
-  side.t.append(cs.digest(p.requester.chain), p.filler.finishHead);
+  const chain = peerChain(p, cs, 'requester', o);
+  side.t.append(chain.chainHash, p.filler.finishHead);
   const ctx = SIGNING_CONTEXT.REQUESTER_FINISH;
   check(cs.verify('requester', chain.leafKey, ctx, side.t, fin.signature), 'FINISH signature');
   const mac = side.ks.verifyData('request', side.t.append(fin.signature).hash());
@@ -200,29 +233,29 @@ function dataKeysAndDestroy(side: Side, finishRsp: Uint8Array): void {
  * One session's crypto, both sides, back to back (see the module comment).
  * @throws Error when a signature or verify data does not check (a bug, not a measurement).
  */
-export function sessionCryptoFloor(p: FloorParties): void {
+export function sessionCryptoFloor(p: FloorParties, o: FloorOptions = {}): void {
   const cs = cryptoSuite(p.suite.spdm);
   const f = p.filler;
   const reqDhe = cs.generateDhe();
   const ke = concatBytes(f.keHead, reqDhe.exchangeData, f.keTail);
   const { side: rspSide, rsp } = responderKeyExchange(p, cs, ke, reqDhe.exchangeData);
-  const reqSide = requesterKeyExchangeRsp(p, cs, reqDhe, ke, rsp);
+  const reqSide = requesterKeyExchangeRsp(p, cs, reqDhe, ke, rsp, o);
   const fin = requesterFinish(p, cs, reqSide);
-  responderFinish(p, cs, rspSide, fin);
+  responderFinish(p, cs, rspSide, fin, o);
   dataKeysAndDestroy(rspSide, f.finishRsp);
   dataKeysAndDestroy(reqSide, f.finishRsp);
 }
 
 /** Contestant: one floor per call, ms per session. */
-export function floorContestant(p: FloorParties, name = 'crypto floor'): Contestant {
-  return syncContestant(name, () => sessionCryptoFloor(p));
+export function floorContestant(p: FloorParties, o: FloorOptions = {}, name = 'crypto floor'): Contestant {
+  return syncContestant(name, () => sessionCryptoFloor(p, o));
 }
 
 /** The floor's parts, each timed alone: ECDHE, signatures, chain validation, key schedule. */
 export function floorPartContestants(p: FloorParties): Contestant[] {
   const cs = cryptoSuite(p.suite.spdm);
-  const rspKey = validate(p, 'responder').leafKey;
-  const reqKey = validate(p, 'requester').leafKey;
+  const rspKey = p.responder.leafKey;
+  const reqKey = p.requester.leafKey;
   const t = cs.transcript(p.filler.vca, p.responder.chainHash, randomBytes(400));
   const secret = randomBytes(p.suite.spdm.dhe!.secretSize);
   const ecdhe = () => {
@@ -272,8 +305,13 @@ async function suiteFigures(ctx: BenchContext, suiteName: BenchSuiteName): Promi
   try {
     const parts = floorPartContestants(p);
     const r = rounds(ctx, { warmup: 3, samples: 25 }, { warmup: 10, samples: 80 });
-    const [floor, tlsSamples, ...partSamples] = await interleave(
-      [floorContestant(p), latencyContestant('tls', tls.session), ...parts],
+    const [floor, cached, tlsSamples, ...partSamples] = await interleave(
+      [
+        floorContestant(p),
+        floorContestant(p, { cachedChains: true }),
+        latencyContestant('tls', tls.session),
+        ...parts,
+      ],
       r,
     );
     const name = `crypto-floor ${label}`;
@@ -285,6 +323,13 @@ async function suiteFigures(ctx: BenchContext, suiteName: BenchSuiteName): Promi
         samples: floor!,
         peer: { name: `tls-handshake ${label} sequential`, samples: tlsSamples! },
         note: `one mutually authenticated SPDM 1.3 session's crypto (${label}), no protocol or I/O; ratio = floor / TLS session: an SPDM session reaches the 0.8x-of-TLS target only if session/floor <= 0.8 / this ratio`,
+      }),
+      makeFigure({
+        ...base,
+        name: `${name} (chains cached)`,
+        samples: cached!,
+        peer: { name: `tls-handshake ${label} sequential`, samples: tlsSamples! },
+        note: 'the same without validating or hashing either chain: both peers already hold them by digest',
       }),
       ...parts.map((c, i) =>
         makeFigure({

@@ -478,6 +478,11 @@ describe('measurements run for real', () => {
     expect(() => sessionCryptoFloor(p)).not.toThrow();
     const swapped = { ...p, requester: { ...p.requester, privateKey: p.responder.privateKey } };
     expect(() => sessionCryptoFloor(swapped)).toThrow(/FINISH signature failed/);
+    expect(() => sessionCryptoFloor(p, { cachedChains: true })).not.toThrow();
+    expect(() => sessionCryptoFloor(swapped, { cachedChains: true })).toThrow(/FINISH signature failed/);
+    const wrongLeaf = { ...p, responder: { ...p.responder, leafKey: p.requester.leafKey } };
+    expect(() => sessionCryptoFloor(wrongLeaf, { cachedChains: true })).toThrow(/KEY_EXCHANGE_RSP signature/);
+    expect(() => sessionCryptoFloor(wrongLeaf)).not.toThrow(); // validation finds the right key again
   });
 
   it('a mutually authenticated TLS session and a TCP session complete on loopback', async () => {
