@@ -1,10 +1,14 @@
 /**
  * RequesterInit: the options of the requester's negotiation with their defaults (conventions
  * #12), and the resolved, validated RequesterConfig the phases read. Later phases add their
- * options (trusted roots, our certificate chain and key, slot choice) here, optional, with
- * defaults, and validate them in resolveRequesterInit.
+ * options (our certificate chain and key, ...) here, optional, with defaults, and validate them
+ * in resolveRequesterInit. The authentication phase adds `trustedRoots`, `maxCertChainSize`,
+ * `certPortionLength` and `chainCache`.
  */
+
+import { X509Certificate } from 'node:crypto';
 import { type AlgorithmPrefs, resolveAlgorithmPrefs } from '../algorithm-prefs.js';
+import { MAX_CERT_CHAIN_SIZE } from '../identity/cert-chain.js';
 import {
   CAP,
   capsForVersion,
@@ -15,6 +19,7 @@ import {
 } from '../msgs/capabilities.js';
 import { type SpdmVersion, SUPPORTED_VERSIONS, versionName } from '../msgs/codes.js';
 import { DEFAULT_CT_EXPONENT, DEFAULT_DATA_TRANSFER_SIZE } from '../negotiation.js';
+import { CertChainCache } from './chain-cache.js';
 import type { RetryOptions } from './exchange.js';
 
 /** Requester capabilities a mutually authenticating key-exchange peer needs. */
@@ -36,6 +41,20 @@ export interface RequesterInit {
   readonly algorithms?: Partial<AlgorithmPrefs>;
   /** Busy / ResponseNotReady handling of the negotiate() driver. */
   readonly retry?: RetryOptions;
+  /**
+   * Roots a responder's certificate chain must lead to (DER or parsed). Needed to fetch and
+   * validate a chain; default none.
+   */
+  readonly trustedRoots?: readonly (X509Certificate | Uint8Array)[];
+  /** Largest certificate chain structure accepted, bytes (default and maximum 65535). */
+  readonly maxCertChainSize?: number;
+  /**
+   * Largest Length asked for in one GET_CERTIFICATE (default 0: as much as fits in one
+   * CERTIFICATE under both DataTransferSizes).
+   */
+  readonly certPortionLength?: number;
+  /** Chains by digest, shared between connections; a known digest skips GET_CERTIFICATE. */
+  readonly chainCache?: CertChainCache;
 }
 
 export interface RequesterConfig {
@@ -45,6 +64,11 @@ export interface RequesterConfig {
   readonly dataTransferSize: number;
   readonly maxSpdmMsgSize: number;
   readonly algorithms: AlgorithmPrefs;
+  readonly trustedRoots: readonly X509Certificate[];
+  readonly maxCertChainSize: number;
+  /** 0 = as much as fits. */
+  readonly certPortionLength: number;
+  readonly chainCache: CertChainCache | null;
 }
 
 /**
@@ -85,5 +109,39 @@ export function resolveRequesterInit(init: RequesterInit = {}): RequesterConfig 
     throw new RangeError('without CHUNK_CAP, dataTransferSize must equal maxSpdmMsgSize');
   }
   const algorithms = resolveAlgorithmPrefs(init.algorithms);
-  return { versions, capabilities, ctExponent, dataTransferSize, maxSpdmMsgSize, algorithms };
+  return {
+    versions,
+    capabilities,
+    ctExponent,
+    dataTransferSize,
+    maxSpdmMsgSize,
+    algorithms,
+    ...resolveAuthOptions(init),
+  };
+}
+
+function parseRoot(r: X509Certificate | Uint8Array, i: number): X509Certificate {
+  if (r instanceof X509Certificate) return r;
+  try {
+    return new X509Certificate(r);
+  } catch (e) {
+    throw new TypeError(`trustedRoots[${i}] is not a DER certificate`, { cause: e });
+  }
+}
+
+/** The authentication options: roots parsed, sizes checked. @throws TypeError / RangeError */
+function resolveAuthOptions(init: RequesterInit) {
+  const trustedRoots = (init.trustedRoots ?? []).map(parseRoot);
+  const maxCertChainSize = init.maxCertChainSize ?? MAX_CERT_CHAIN_SIZE;
+  if (!Number.isInteger(maxCertChainSize) || maxCertChainSize < 1 || maxCertChainSize > MAX_CERT_CHAIN_SIZE) {
+    throw new RangeError(`maxCertChainSize must be 1..${MAX_CERT_CHAIN_SIZE}`);
+  }
+  const certPortionLength = init.certPortionLength ?? 0;
+  if (!Number.isInteger(certPortionLength) || certPortionLength < 0 || certPortionLength > 0xffff) {
+    throw new RangeError('certPortionLength must be 0..65535');
+  }
+  if (init.chainCache !== undefined && !(init.chainCache instanceof CertChainCache)) {
+    throw new TypeError('chainCache must be a CertChainCache');
+  }
+  return { trustedRoots, maxCertChainSize, certPortionLength, chainCache: init.chainCache ?? null };
 }

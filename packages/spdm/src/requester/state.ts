@@ -10,6 +10,7 @@
 import type { SpdmVersion } from '../msgs/codes.js';
 import type { Negotiated } from '../negotiated.js';
 import type { CapabilityExchange } from '../negotiation.js';
+import type { RequesterAuth } from './auth-state.js';
 
 export type RequesterState =
   | { readonly kind: 'Start' }
@@ -23,8 +24,8 @@ export type RequesterState =
     }
   /** CAPABILITIES accepted; transcript = GET_VERSION .. CAPABILITIES. */
   | { readonly kind: 'AfterCapabilities'; readonly caps: CapabilityExchange; readonly transcript: Uint8Array }
-  /** ALGORITHMS accepted: VCA done. */
-  | { readonly kind: 'Negotiated'; readonly negotiated: Negotiated };
+  /** ALGORITHMS accepted: VCA done. `auth`: B/M transcripts and slot digests (auth-state.ts; absent = empty). */
+  | { readonly kind: 'Negotiated'; readonly negotiated: Negotiated; readonly auth?: RequesterAuth };
 
 export type RequesterStateKind = RequesterState['kind'];
 

@@ -6,7 +6,11 @@
 import { REQUEST_CODE } from '../msgs/codes.js';
 import { negotiateAlgorithmsHandler } from './algorithms.js';
 import { getCapabilitiesHandler } from './capabilities.js';
+import { getCertificateHandler } from './certificate.js';
+import { challengeHandler } from './challenge.js';
+import { getDigestsHandler } from './digests.js';
 import type { RequestHandler } from './handler.js';
+import { getMeasurementsHandler } from './measurements.js';
 import { respondIfReadyHandler } from './respond-if-ready.js';
 import { getVersionHandler } from './version.js';
 
@@ -15,4 +19,8 @@ export const DEFAULT_HANDLERS: ReadonlyMap<number, RequestHandler> = new Map<num
   [REQUEST_CODE.GET_CAPABILITIES, getCapabilitiesHandler],
   [REQUEST_CODE.NEGOTIATE_ALGORITHMS, negotiateAlgorithmsHandler],
   [REQUEST_CODE.RESPOND_IF_READY, respondIfReadyHandler],
+  [REQUEST_CODE.GET_DIGESTS, getDigestsHandler],
+  [REQUEST_CODE.GET_CERTIFICATE, getCertificateHandler],
+  [REQUEST_CODE.CHALLENGE, challengeHandler],
+  [REQUEST_CODE.GET_MEASUREMENTS, getMeasurementsHandler],
 ]);

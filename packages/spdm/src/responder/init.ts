@@ -1,8 +1,8 @@
 /**
  * ResponderInit: the options of a ResponderCore with their defaults (conventions #12), and the
  * resolved, validated ResponderConfig that handlers read. Later phases add their own options
- * (certificate slots, signing key, measurement source, session limits) here, optional, with
- * defaults, and validate them in resolveResponderInit.
+ * (session limits, ...) here, optional, with defaults, and validate them in resolveResponderInit.
+ * The authentication phase adds `slots` (certificate chains with their keys) and `measurements`.
  */
 import { type AlgorithmPrefs, resolveAlgorithmPrefs } from '../algorithm-prefs.js';
 import {
@@ -16,6 +16,8 @@ import {
 import { type SpdmVersion, SUPPORTED_VERSIONS, versionName } from '../msgs/codes.js';
 import { DEFAULT_CT_EXPONENT, DEFAULT_DATA_TRANSFER_SIZE } from '../negotiation.js';
 import type { RequestHandler } from './handler.js';
+import { type ResponderSlotInit, ResponderSlots } from './local-identity.js';
+import { defaultMeasurementSource, type MeasurementSource } from './measurement-source.js';
 
 /** Responder capabilities a mutually authenticating key-exchange peer needs. */
 export const DEFAULT_RESPONDER_CAPS =
@@ -44,6 +46,17 @@ export interface ResponderInit {
   readonly maxSpdmMsgSize?: number;
   /** Preference order per algorithm field. Default DEFAULT_ALGORITHM_PREFS. */
   readonly algorithms?: Partial<AlgorithmPrefs>;
+  /**
+   * Certificate slots with the leaf keys (GET_DIGESTS, GET_CERTIFICATE, CHALLENGE, signed
+   * MEASUREMENTS). Default none: those requests get ERROR(Unspecified). Without an explicit
+   * `algorithms.baseAsym`, the signature algorithms offered are narrowed to those the keys fit.
+   */
+  readonly slots?: readonly ResponderSlotInit[] | ResponderSlots;
+  /**
+   * Measurement blocks for GET_MEASUREMENTS and summary hashes. Default (when MEAS_CAP is set):
+   * defaultMeasurementSource(), the main script's digest, read once per process.
+   */
+  readonly measurements?: MeasurementSource;
   /** Extra or replacement request handlers by request code (see ResponderCore.registerHandler). */
   readonly handlers?: ReadonlyMap<number, RequestHandler>;
   /**
@@ -60,6 +73,10 @@ export interface ResponderConfig {
   readonly dataTransferSize: number;
   readonly maxSpdmMsgSize: number;
   readonly algorithms: AlgorithmPrefs;
+  /** Our certificate slots and keys, or null. */
+  readonly slots: ResponderSlots | null;
+  /** Null when MEAS_CAP is not set. */
+  readonly measurements: MeasurementSource | null;
 }
 
 function checkSizes(dts: number, max: number, caps: number): void {
@@ -107,5 +124,35 @@ export function resolveResponderInit(init: ResponderInit = {}): ResponderConfig 
   ) {
     throw new RangeError('MEAS_CAP needs a measurement specification and measurement hash preferences');
   }
-  return { versions, capabilities, ctExponent, dataTransferSize, maxSpdmMsgSize, algorithms };
+  const slots = resolveSlots(init.slots);
+  const measurements = hasCap(capabilities, 'MEAS_CAP')
+    ? (init.measurements ?? defaultMeasurementSource())
+    : null;
+  return {
+    versions,
+    capabilities,
+    ctExponent,
+    dataTransferSize,
+    maxSpdmMsgSize,
+    algorithms: slots
+      ? fitAsymToKeys(algorithms, slots, init.algorithms?.baseAsym !== undefined)
+      : algorithms,
+    slots,
+    measurements,
+  };
+}
+
+function resolveSlots(s: ResponderInit['slots']): ResponderSlots | null {
+  if (s === undefined) return null;
+  return s instanceof ResponderSlots ? s : new ResponderSlots(s);
+}
+
+/** Offer only signature algorithms the slot keys fit; an explicit list must fit entirely. */
+function fitAsymToKeys(p: AlgorithmPrefs, slots: ResponderSlots, explicit: boolean): AlgorithmPrefs {
+  const fit = slots.signableWith(p.baseAsym);
+  if (explicit && fit.length !== p.baseAsym.length) {
+    throw new RangeError('algorithms.baseAsym lists an algorithm the slot keys cannot sign with');
+  }
+  if (fit.length === 0) throw new RangeError('no preferred signature algorithm fits the slot keys');
+  return { ...p, baseAsym: fit };
 }

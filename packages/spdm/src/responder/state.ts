@@ -12,6 +12,7 @@
 import type { SpdmVersion } from '../msgs/codes.js';
 import type { Negotiated } from '../negotiated.js';
 import type { CapabilityExchange } from '../negotiation.js';
+import type { ResponderAuth } from './auth-state.js';
 
 export type { CapabilityExchange } from '../negotiation.js';
 
@@ -22,8 +23,11 @@ export type ResponderState =
   | { readonly kind: 'AfterVersion'; readonly transcript: Uint8Array }
   /** CAPABILITIES sent; `transcript` = GET_VERSION .. CAPABILITIES. */
   | { readonly kind: 'AfterCapabilities'; readonly caps: CapabilityExchange; readonly transcript: Uint8Array }
-  /** ALGORITHMS sent: VCA done; `negotiated.vca` holds the six messages. */
-  | { readonly kind: 'Negotiated'; readonly negotiated: Negotiated };
+  /**
+   * ALGORITHMS sent: VCA done; `negotiated.vca` holds the six messages. `auth` holds the B and M
+   * transcripts of the authentication phase (auth-state.ts; absent = empty).
+   */
+  | { readonly kind: 'Negotiated'; readonly negotiated: Negotiated; readonly auth?: ResponderAuth };
 
 export type ResponderStateKind = ResponderState['kind'];
 

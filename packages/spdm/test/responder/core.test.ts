@@ -162,7 +162,7 @@ describe('ResponderCore: errors', () => {
   it('answers unknown and unimplemented codes with UnsupportedRequest, Param2 = the code', () => {
     const core = new ResponderCore();
     for (const code of [
-      REQUEST_CODE.GET_DIGESTS,
+      REQUEST_CODE.GET_CSR,
       REQUEST_CODE.KEY_EXCHANGE,
       0x80,
       RESPONSE_CODE.VERSION,
@@ -171,7 +171,7 @@ describe('ResponderCore: errors', () => {
       expectError(core.handle(Uint8Array.of(0x10, code, 0, 0)), ERROR_CODE.UnsupportedRequest, 0x10, code);
     }
     negotiateFully(core, 0x12);
-    expectError(core.handle(fromHex('12810000')), ERROR_CODE.UnsupportedRequest, 0x12, 0x81);
+    expectError(core.handle(fromHex('12ed0000')), ERROR_CODE.UnsupportedRequest, 0x12, 0xed);
   });
 
   it('answers malformed requests with InvalidRequest', () => {
