@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerDemoCommand } from './demo.js';
+import { registerLuksCommands } from './luks.js';
 import { registerPkiCommands } from './pki.js';
 import { registerRackCommands } from './rack.js';
 import { registerSpdmCommands } from './spdm.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPkiCommands(program);
   registerRackCommands(program);
+  registerLuksCommands(program);
   registerSpdmCommands(program);
   registerDemoCommand(program);
   return program;
