@@ -1,0 +1,345 @@
+/**
+ * The responder's session layer for one connection (DSP0277; libspdm `libspdm_rsp_receive_send.c`
+ * and `libspdm_secured_message_*`): it installs the session handlers (KEY_EXCHANGE, FINISH,
+ * HEARTBEAT, KEY_UPDATE, END_SESSION, the chain-presenting VENDOR_DEFINED_REQUEST, and a
+ * GET_VERSION that ends every session first) on the connection's ResponderCore, and handles
+ * every secured record of the connection (`onSecured`, the serve loop's hook):
+ *
+ * - a record is opened with its session's current receive key (SecuredSession); an inner SPDM
+ *   request goes to `core.handle(request, { sessionId })` and the answer is sealed with the
+ *   right key and sent at once (before any application data can follow it); application data
+ *   goes to the session's SecureChannel;
+ * - a record that does not open (tampered, replayed, reordered, unknown session) is answered with
+ *   ERROR(DecryptError) in the clear, like libspdm; if it belonged to a session, every session is
+ *   ended with the error and the connection is closed;
+ * - a session without a record from the requester for 2 × HeartbeatPeriod (or `idleTimeoutMs`
+ *   without a heartbeat period) is ended with SpdmError Timeout; the connection is closed when
+ *   that was its last session;
+ * - an established session gets a SecureChannel, handed to `onSession` on a later turn of the
+ *   event loop (so FINISH_RSP is on the wire before the application can write).
+ */
+import { SpdmError } from '../errors.js';
+import { ERROR_CODE, REQUEST_CODE, SPDM_VERSION } from '../msgs/codes.js';
+import { encodeToBytes } from '../msgs/encode.js';
+import { encodeErrorResponse, errorResponse } from '../msgs/error.js';
+import type { Negotiated } from '../negotiated.js';
+import { maxAppPayload } from '../session/app-data.js';
+import type { PeerIdentity } from '../session/peer.js';
+import { recordSessionId } from '../session/record.js';
+import { type ChannelControl, type ChannelPort, SecureChannel } from '../session/secure-channel.js';
+import type { TransportConnection } from '../transport/connection.js';
+import { type SecuredMessageParams, securedParamsOf } from '../transport/secured-params.js';
+import type { ResponderCore } from './core.js';
+import { endSessionHandler } from './end-session.js';
+import { finishHandler } from './finish.js';
+import { heartbeatHandler } from './heartbeat.js';
+import { keyExchangeHandler } from './key-exchange.js';
+import { keyUpdateHandler } from './key-update.js';
+import {
+  type RequesterCredential,
+  type ResolvedSessionOptions,
+  type ResponderSession,
+  type ResponderSessionInit,
+  resolveSessionOptions,
+  type SessionHost,
+} from './session-host.js';
+import { vendorDefinedHandler } from './vendor-defined.js';
+import { getVersionHandler } from './version.js';
+
+/** Facts about an established session, for the application. */
+export interface ResponderSessionInfo {
+  readonly sessionId: number;
+  readonly negotiated: Negotiated;
+  /** Our certificate slot the session was opened with. */
+  readonly slotId: number;
+  /** Secured-message version selected (e.g. 0x1200). */
+  readonly securedVersion: number;
+  readonly heartbeatPeriod: number;
+  readonly remoteAddress: string;
+}
+
+/**
+ * Called once per established session, on a later event-loop turn. `peer` is the requester's
+ * identity proven by its FINISH signature, or null without mutual authentication. Attach an
+ * 'error' listener to the channel (a failing session destroys it with an SpdmError).
+ */
+export type OnSession = (
+  channel: SecureChannel,
+  peer: PeerIdentity | null,
+  info: ResponderSessionInfo,
+) => void;
+
+export interface ResponderSessionsInit extends ResponderSessionInit {
+  /** Default: read and discard the application data, end when the requester ends. */
+  readonly onSession?: OnSession;
+  /** Told about every session that ends with an error (for logging). Must not throw. */
+  readonly onSessionError?: (error: SpdmError, sessionId: number) => void;
+}
+
+interface Entry {
+  readonly s: ResponderSession;
+  channel?: SecureChannel;
+  control?: ChannelControl;
+  timer?: NodeJS.Timeout;
+}
+
+function asSpdmError(e: unknown, code: 'SessionError' | 'Internal' = 'Internal'): SpdmError {
+  if (e instanceof SpdmError) return e;
+  return new SpdmError(code, e instanceof Error ? e.message : String(e), { cause: e });
+}
+
+const discard: OnSession = (channel) => {
+  channel.on('error', () => {});
+  channel.resume();
+};
+
+export class ResponderSessions implements SessionHost {
+  readonly options: ResolvedSessionOptions;
+  readonly params: SecuredMessageParams;
+  presentedRequester: RequesterCredential | undefined;
+  readonly #core: ResponderCore;
+  readonly #conn: TransportConnection;
+  readonly #onSession: OnSession;
+  readonly #onSessionError: ResponderSessionsInit['onSessionError'];
+  readonly #entries = new Map<number, Entry>();
+  #latest: number | undefined;
+
+  /**
+   * Binds a session layer to `core` serving `conn` and registers the session handlers on it.
+   * @throws TypeError when the connection carries no secured messages (length16 framing);
+   *   RangeError / TypeError for bad options.
+   */
+  constructor(core: ResponderCore, conn: TransportConnection, init: ResponderSessionsInit = {}) {
+    const params = securedParamsOf(conn);
+    if (!params) throw new TypeError(`a ${conn.framing} connection carries no secured messages`);
+    this.params = params;
+    this.options = resolveSessionOptions(init);
+    this.#core = core;
+    this.#conn = conn;
+    this.#onSession = init.onSession ?? discard;
+    this.#onSessionError = init.onSessionError;
+    core.registerHandler(REQUEST_CODE.KEY_EXCHANGE, keyExchangeHandler(this));
+    core.registerHandler(REQUEST_CODE.FINISH, finishHandler(this));
+    core.registerHandler(REQUEST_CODE.HEARTBEAT, heartbeatHandler(this));
+    core.registerHandler(REQUEST_CODE.KEY_UPDATE, keyUpdateHandler(this));
+    core.registerHandler(REQUEST_CODE.END_SESSION, endSessionHandler(this));
+    core.registerHandler(REQUEST_CODE.VENDOR_DEFINED_REQUEST, vendorDefinedHandler(this));
+    core.registerHandler(REQUEST_CODE.GET_VERSION, {
+      ...getVersionHandler,
+      handle: (request, ctx) => {
+        // GET_VERSION resets the connection: every session ends (DSP0274 1.3 GET_VERSION).
+        this.endAll(new SpdmError('Closed', 'GET_VERSION reset the connection'));
+        this.presentedRequester = undefined;
+        return getVersionHandler.handle(request, ctx);
+      },
+    });
+  }
+
+  liveCount(): number {
+    return this.#entries.size;
+  }
+
+  allocateRspSessionId(): number | null {
+    const used = new Set([...this.#entries.values()].map((e) => e.s.rspSessionId));
+    for (let id = 0xffff; id > 0; id--) if (!used.has(id)) return id;
+    return null;
+  }
+
+  add(session: ResponderSession): void {
+    const entry: Entry = { s: session };
+    this.#entries.set(session.sessionId, entry);
+    this.#latest = session.sessionId;
+    this.#arm(entry);
+  }
+
+  get(sessionId: number): ResponderSession | undefined {
+    return this.#entries.get(sessionId)?.s;
+  }
+
+  latestHandshake(): ResponderSession | undefined {
+    const s = this.#latest === undefined ? undefined : this.get(this.#latest);
+    return s?.secured.phase === 'handshake' ? s : undefined;
+  }
+
+  establish(s: ResponderSession): void {
+    const entry = this.#entries.get(s.sessionId);
+    if (!entry) return;
+    s.secured.switchToDataKeys();
+    const peer = s.mutualAuth?.requester.peer ?? null;
+    const peerMax = s.negotiated.requesterMaxSpdmMsgSize;
+    const maxFrame = (this.#conn as { maxFrameSize?: unknown }).maxFrameSize;
+    const port: ChannelPort = {
+      maxPayload: maxAppPayload(
+        this.params,
+        peerMax,
+        typeof maxFrame === 'number' ? maxFrame : undefined,
+        this.options.maxRecordPayload,
+      ),
+      sendData: (payload) => this.#sendApp(entry, 'data', payload),
+      sendEnd: () => this.#sendApp(entry, 'end'),
+      finish: () => Promise.resolve(),
+      abort: (error) => {
+        this.end(s, error ?? undefined);
+        if (this.#entries.size === 0) void this.#conn.close();
+      },
+    };
+    const { channel, control } = SecureChannel.create(port, {
+      role: 'responder',
+      sessionId: s.sessionId,
+      peer,
+    });
+    entry.channel = channel;
+    entry.control = control;
+    const info: ResponderSessionInfo = {
+      sessionId: s.sessionId,
+      negotiated: s.negotiated,
+      slotId: s.slotId,
+      securedVersion: s.securedVersion,
+      heartbeatPeriod: s.heartbeatPeriod,
+      remoteAddress: this.#conn.remoteAddress,
+    };
+    setImmediate(() => {
+      try {
+        this.#onSession(channel, peer, info);
+      } catch (e) {
+        channel.destroy(asSpdmError(e));
+      }
+    });
+  }
+
+  end(s: ResponderSession, error?: Error): void {
+    const entry = this.#entries.get(s.sessionId);
+    if (!entry || entry.s !== s) return;
+    this.#entries.delete(s.sessionId);
+    if (entry.timer) clearTimeout(entry.timer);
+    s.secured.destroy();
+    const err = error === undefined ? undefined : asSpdmError(error);
+    if (err) this.#report(err, s.sessionId);
+    entry.control?.terminate(err);
+  }
+
+  endAll(error?: Error): void {
+    for (const e of [...this.#entries.values()]) this.end(e.s, error);
+  }
+
+  /**
+   * The serve loop's hook for one secured record: opens it and acts on it. Replies are sent
+   * from here, never returned. Never throws.
+   */
+  onSecured(record: Uint8Array): null {
+    let sid: number;
+    try {
+      sid = recordSessionId(record);
+    } catch (e) {
+      this.#recordFailure(undefined, e);
+      return null;
+    }
+    const entry = this.#entries.get(sid);
+    if (!entry) {
+      this.#recordFailure(
+        undefined,
+        new SpdmError('SessionError', `record for unknown session 0x${sid.toString(16)}`),
+      );
+      return null;
+    }
+    let opened: ReturnType<ResponderSession['secured']['open']>;
+    try {
+      opened = entry.s.secured.open(record);
+    } catch (e) {
+      this.#recordFailure(entry, e);
+      return null;
+    }
+    this.#arm(entry);
+    if (opened.kind === 'spdm') {
+      this.#request(entry, opened.message);
+    } else if (!entry.control) {
+      this.#recordFailure(
+        entry,
+        new SpdmError('SessionError', 'application data before the session was established'),
+      );
+    } else if (opened.kind === 'data') {
+      entry.control.deliver(opened.payload);
+    } else {
+      entry.control.peerEnded();
+    }
+    return null;
+  }
+
+  #request(entry: Entry, message: Uint8Array): void {
+    const s = entry.s;
+    const response = this.#core.handle(message, { sessionId: s.sessionId });
+    if (s.secured.phase === 'ended') return;
+    let record: Uint8Array;
+    try {
+      record = s.secured.sealSpdm(response);
+    } catch (e) {
+      this.#fail(entry, e, true);
+      return;
+    }
+    this.#conn.send(record, { secured: true }).catch((e: unknown) => this.#fail(entry, e, true));
+    try {
+      for (const action of s.afterResponse.splice(0)) action();
+    } catch (e) {
+      this.#fail(entry, e, true);
+      return;
+    }
+    if (s.failAfterResponse) this.#fail(entry, s.failAfterResponse, true);
+  }
+
+  #sendApp(entry: Entry, kind: 'data' | 'end', payload?: Uint8Array): Promise<void> {
+    if (!this.#entries.has(entry.s.sessionId) || entry.s.secured.phase !== 'established') {
+      return Promise.reject(new SpdmError('Closed', 'secure channel: the session has ended'));
+    }
+    let record: Uint8Array;
+    try {
+      record = entry.s.secured.sealApp(kind, payload);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#conn.send(record, { secured: true });
+  }
+
+  /** Ends one session with an error; closes the connection when it was the last (or `always`). */
+  #fail(entry: Entry, e: unknown, always: boolean): void {
+    this.end(entry.s, asSpdmError(e, 'SessionError'));
+    if (always || this.#entries.size === 0) void this.#conn.close();
+  }
+
+  /** A record that did not open: ERROR(DecryptError) in the clear; a session's failure is fatal. */
+  #recordFailure(entry: Entry | undefined, e: unknown): void {
+    const version = this.#version(entry?.s.negotiated ?? this.#core.negotiated);
+    const error = encodeToBytes(encodeErrorResponse, errorResponse(version, ERROR_CODE.DecryptError, 0));
+    this.#conn.send(error).catch(() => {});
+    if (!entry) return;
+    this.endAll(asSpdmError(e, 'SessionError'));
+    void this.#conn.close();
+  }
+
+  #version(n: Negotiated | null): number {
+    return n?.version ?? SPDM_VERSION.V10;
+  }
+
+  /** (Re)starts a session's idle watchdog. */
+  #arm(entry: Entry): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    const period = entry.s.heartbeatPeriod;
+    const ms = period > 0 ? 2000 * period : this.options.idleTimeoutMs;
+    if (!Number.isFinite(ms)) return;
+    entry.timer = setTimeout(
+      () => {
+        const what = period > 0 ? `2 x HeartbeatPeriod (${period} s)` : `${ms} ms`;
+        this.#fail(entry, new SpdmError('Timeout', `session idle for ${what}`), false);
+      },
+      Math.min(ms, 0x7fffffff),
+    );
+    entry.timer.unref();
+  }
+
+  #report(e: SpdmError, sessionId: number): void {
+    try {
+      this.#onSessionError?.(e, sessionId);
+    } catch {
+      // Observers must not break the session layer.
+    }
+  }
+}

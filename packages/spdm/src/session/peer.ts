@@ -1,0 +1,55 @@
+/**
+ * The authenticated identity of a session's peer, as the application sees it: the responder's
+ * chain (slot of KEY_EXCHANGE) on the requester side, the requester's chain (CM, proven by its
+ * FINISH signature) on the responder side. Certificates only: no key material.
+ */
+import { X509Certificate } from 'node:crypto';
+import { SpdmError } from '../errors.js';
+import { parseCertChain } from '../identity/cert-chain.js';
+
+export interface PeerIdentity {
+  /** DER certificates of the peer's chain, first (the root or one it issued) to leaf. */
+  readonly chain: readonly Uint8Array[];
+  /** DER of the leaf certificate (the last of `chain`). */
+  readonly leafCertificate: Uint8Array;
+  /** The leaf's subject on one line, e.g. `CN=sled-1, O=trust-quorum rack r1`. */
+  readonly leafSubject: string;
+  /** The SPDM certificate-chain structure the session transcripts hash (Ct or CM). */
+  readonly certChain: Uint8Array;
+  /** Slot of the chain: the responder's SlotID, or the requester's ReqSlotID. */
+  readonly slotId: number;
+}
+
+/** One-line subject without control characters (same rendering as identity/validate.ts). */
+export function oneLineSubject(c: X509Certificate): string {
+  const s = c.subject
+    .split('\n')
+    .join(', ')
+    .replace(/[\u0000-\u001f\u007f]/g, '?');
+  return s.length > 100 ? `${s.slice(0, 97)}...` : s;
+}
+
+/**
+ * Builds the identity from a chain structure (copied).
+ * @throws SpdmError InvalidMsgField / InvalidCertificate when the structure or its leaf does
+ *   not parse.
+ */
+export function peerIdentityOf(certChain: Uint8Array, hashSize: number, slotId: number): PeerIdentity {
+  const own = certChain.slice();
+  const parsed = parseCertChain(own, hashSize);
+  const leafDer = parsed.certs[parsed.certs.length - 1];
+  if (!leafDer) throw new SpdmError('InvalidCertificate', 'certificate chain without certificates');
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(leafDer);
+  } catch (e) {
+    throw new SpdmError('InvalidCertificate', 'leaf certificate does not parse', { cause: e });
+  }
+  return {
+    chain: parsed.certs.map((c) => c.slice()),
+    leafCertificate: leafDer.slice(),
+    leafSubject: oneLineSubject(leaf),
+    certChain: own,
+    slotId,
+  };
+}

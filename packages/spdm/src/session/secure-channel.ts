@@ -1,0 +1,198 @@
+/**
+ * SecureChannel: a Node Duplex (bytes, not objects) carrying application data over one
+ * established SPDM session, on either side (DSP0277 records; encoding in app-data.ts).
+ *
+ * Writing: each write is cut into pieces of at most `maxPayload` bytes, one record each; the
+ * write callback fires once the transport has taken every record of the chunk (the
+ * connection's send promise), so `write()` returning false and 'drain' work as on a socket.
+ * Reading: the session pushes each data record's bytes as they arrive.
+ *
+ * Ending (half-close, like TCP): `end()` sends an end-of-stream application message after the
+ * pending writes; the peer's readable side then ends. When both directions have ended, the
+ * requester closes the session with END_SESSION (and, when the session owns it, the
+ * connection); the responder's channel closes when END_SESSION arrives. A responder channel is
+ * created with allowHalfOpen false by default, so an application that answers and returns (an
+ * echo, a share server) ends its side as soon as the requester's side ends.
+ *
+ * Failure: a record that does not open (tampered, replayed, reordered), a sequence number that
+ * would overflow, an idle timeout or a transport error destroys the channel with an SpdmError
+ * ('VerifyFailed', 'SessionError', 'SequenceOverflow', 'Timeout', 'Closed', ...) and the session
+ * layer closes the connection. `destroy()` by the application ends the session without waiting
+ * (requester: END_SESSION is still attempted when destroyed without an error).
+ */
+import { Duplex } from 'node:stream';
+import { SpdmError } from '../errors.js';
+import type { PeerIdentity } from './peer.js';
+
+/** What a channel needs from its session; implemented by the requester and responder sessions. */
+export interface ChannelPort {
+  /** Largest number of application bytes one record carries. */
+  readonly maxPayload: number;
+  /** Seals and sends one data record; resolves when the transport has taken it. @throws SpdmError */
+  sendData(payload: Uint8Array): Promise<void>;
+  /** Sends the end-of-stream application message. @throws SpdmError */
+  sendEnd(): Promise<void>;
+  /** Both directions have ended: close the session cleanly. Must not reject. */
+  finish(): Promise<void>;
+  /** The application destroyed the channel (`error` null when it gave none). Must not throw. */
+  abort(error: Error | null): void;
+}
+
+/** What the session layer drives a channel with (not part of the channel's public surface). */
+export interface ChannelControl {
+  /** Bytes of one data record from the peer. */
+  deliver(payload: Uint8Array): void;
+  /** The peer's end-of-stream message arrived. */
+  peerEnded(): void;
+  /** The session is over: cleanly (no error) or with `error` (the channel is destroyed). */
+  terminate(error?: SpdmError): void;
+}
+
+export interface SecureChannelInit {
+  readonly role: 'requester' | 'responder';
+  readonly sessionId: number;
+  /** The authenticated peer; null on a responder without mutual authentication. */
+  readonly peer: PeerIdentity | null;
+  /** Default: true for the requester, false for the responder (see the module comment). */
+  readonly allowHalfOpen?: boolean;
+  /** Writable high-water mark in bytes; default 64 KiB. */
+  readonly writableHighWaterMark?: number;
+  /** Readable high-water mark in bytes; default 64 KiB. */
+  readonly readableHighWaterMark?: number;
+}
+
+export class SecureChannel extends Duplex {
+  /** Which end of the session this is. */
+  readonly role: 'requester' | 'responder';
+  /** The session's SessionID (RspSessionID << 16 | ReqSessionID). */
+  readonly sessionId: number;
+  /**
+   * The authenticated peer: the responder's identity on the requester side; on the responder
+   * side the requester's (proven by its FINISH signature), or null without mutual authentication.
+   */
+  readonly peer: PeerIdentity | null;
+  readonly #port: ChannelPort;
+  #peerEnded = false;
+  #wroteEnd = false;
+  #sessionOver = false;
+  #finishing = false;
+
+  private constructor(port: ChannelPort, init: SecureChannelInit) {
+    super({
+      allowHalfOpen: init.allowHalfOpen ?? init.role === 'requester',
+      writableHighWaterMark: init.writableHighWaterMark ?? 64 * 1024,
+      readableHighWaterMark: init.readableHighWaterMark ?? 64 * 1024,
+      decodeStrings: true,
+    });
+    if (!Number.isInteger(port.maxPayload) || port.maxPayload < 1) {
+      throw new RangeError(`SecureChannel: maxPayload ${port.maxPayload}`);
+    }
+    this.role = init.role;
+    this.sessionId = init.sessionId;
+    this.peer = init.peer;
+    this.#port = port;
+  }
+
+  /**
+   * Creates a channel and the control its session drives it with.
+   * @throws RangeError when `port.maxPayload` is not a positive integer.
+   */
+  static create(
+    port: ChannelPort,
+    init: SecureChannelInit,
+  ): { channel: SecureChannel; control: ChannelControl } {
+    const channel = new SecureChannel(port, init);
+    return { channel, control: channel.#control() };
+  }
+
+  /** Largest number of application bytes per record. */
+  get maxPayload(): number {
+    return this.#port.maxPayload;
+  }
+
+  #control(): ChannelControl {
+    return {
+      deliver: (payload) => {
+        if (!this.#peerEnded && !this.destroyed) this.push(payload);
+      },
+      peerEnded: () => {
+        if (this.#peerEnded || this.destroyed) return;
+        this.#peerEnded = true;
+        this.push(null);
+        this.#maybeFinish();
+      },
+      terminate: (error) => this.#terminate(error),
+    };
+  }
+
+  #terminate(error?: SpdmError): void {
+    if (this.#sessionOver) return;
+    this.#sessionOver = true;
+    if (error) {
+      this.destroy(error);
+      return;
+    }
+    if (!this.#peerEnded) {
+      this.#peerEnded = true;
+      this.push(null);
+    }
+    if (!this.writableEnded) this.end();
+    // Nothing may keep a half-read channel open: without a reader, 'close' still comes.
+    if (this.readableFlowing === null && this.readableLength === 0) this.resume();
+  }
+
+  #maybeFinish(): void {
+    if (!this.#peerEnded || !this.#wroteEnd || this.#sessionOver || this.#finishing) return;
+    this.#finishing = true;
+    void this.#port.finish();
+  }
+
+  override _read(): void {
+    // Records are pushed as they arrive (see the report on receive-side flow control).
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
+    if (this.#sessionOver) {
+      cb(new SpdmError('Closed', 'secure channel: the session has ended'));
+      return;
+    }
+    const max = this.#port.maxPayload;
+    const sends: Promise<void>[] = [];
+    try {
+      for (let at = 0; at < chunk.length; at += max) {
+        const piece = new Uint8Array(chunk.buffer, chunk.byteOffset + at, Math.min(max, chunk.length - at));
+        sends.push(this.#port.sendData(piece));
+      }
+    } catch (e) {
+      cb(e as Error);
+      return;
+    }
+    Promise.all(sends).then(
+      () => cb(),
+      (e: unknown) => cb(e as Error),
+    );
+  }
+
+  override _final(cb: (error?: Error | null) => void): void {
+    if (this.#sessionOver) {
+      cb();
+      return;
+    }
+    this.#port.sendEnd().then(
+      () => {
+        this.#wroteEnd = true;
+        cb();
+        this.#maybeFinish();
+      },
+      (e: unknown) => cb(e as Error),
+    );
+  }
+
+  override _destroy(error: Error | null, cb: (error?: Error | null) => void): void {
+    if (!this.#sessionOver) {
+      this.#sessionOver = true;
+      this.#port.abort(error);
+    }
+    cb(error);
+  }
+}
