@@ -15,14 +15,15 @@
  * another request that keeps the `Negotiated` state passes `auth` through `authAfterRequest`.
  *
  * Also kept: the slot digests of the last DIGESTS. The transcripts are bounded
- * (MAX_AUTH_TRANSCRIPT_SIZE); past the bound a phase fails with TooLarge.
+ * (MAX_AUTH_TRANSCRIPT_SIZE bytes, MAX_AUTH_TRANSCRIPT_MESSAGES); past them a phase fails with
+ * TooLarge.
  */
 import { SpdmError } from '../errors.js';
 import { REQUEST_CODE } from '../msgs/codes.js';
-import { MAX_AUTH_TRANSCRIPT_SIZE } from '../responder/auth-state.js';
+import { MAX_AUTH_TRANSCRIPT_MESSAGES, MAX_AUTH_TRANSCRIPT_SIZE } from '../responder/auth-state.js';
 import type { RequesterStateOf } from './state.js';
 
-export { MAX_AUTH_TRANSCRIPT_SIZE };
+export { MAX_AUTH_TRANSCRIPT_MESSAGES, MAX_AUTH_TRANSCRIPT_SIZE };
 
 export interface RequesterAuth {
   /** Message B, in wire order (our own copies). */
@@ -65,22 +66,25 @@ export function authAfterRequest(auth: RequesterAuth | undefined, requestCode: n
   return next;
 }
 
-function grow(size: number, add: number, what: string): number {
+function grow(size: number, add: number, messages: number, what: string): number {
   const n = size + add;
-  if (n > MAX_AUTH_TRANSCRIPT_SIZE) {
-    throw new SpdmError('TooLarge', `${what} transcript would exceed ${MAX_AUTH_TRANSCRIPT_SIZE} bytes`);
+  if (n > MAX_AUTH_TRANSCRIPT_SIZE || messages > MAX_AUTH_TRANSCRIPT_MESSAGES) {
+    throw new SpdmError(
+      'TooLarge',
+      `${what} transcript would exceed ${MAX_AUTH_TRANSCRIPT_SIZE} bytes or ${MAX_AUTH_TRANSCRIPT_MESSAGES} messages`,
+    );
   }
   return n;
 }
 
 /** B with a request/response pair appended (copies). @throws SpdmError TooLarge past the bound */
 export function appendB(a: RequesterAuth, request: Uint8Array, response: Uint8Array): RequesterAuth {
-  const bSize = grow(a.bSize, request.length + response.length, 'B');
+  const bSize = grow(a.bSize, request.length + response.length, a.b.length + 2, 'B');
   return { ...a, b: [...a.b, request.slice(), response.slice()], bSize };
 }
 
 /** M with a request/response pair appended (copies). @throws SpdmError TooLarge past the bound */
 export function appendM(a: RequesterAuth, request: Uint8Array, response: Uint8Array): RequesterAuth {
-  const mSize = grow(a.mSize, request.length + response.length, 'M');
+  const mSize = grow(a.mSize, request.length + response.length, a.m.length + 2, 'M');
   return { ...a, m: [...a.m, request.slice(), response.slice()], mSize };
 }

@@ -15,7 +15,7 @@
  * `Negotiated` state should pass its `auth` through `authAfterRequest` (a state without `auth`
  * means all transcripts are empty, which is also correct after a fresh negotiation).
  *
- * Transcripts are bounded (MAX_AUTH_TRANSCRIPT_SIZE): a requester that keeps fetching
+ * Transcripts are bounded (MAX_AUTH_TRANSCRIPT_SIZE bytes, MAX_AUTH_TRANSCRIPT_MESSAGES): a requester that keeps fetching
  * certificate portions or unsigned measurements forever gets ERROR(Unspecified) instead of
  * growing the responder's memory. States are immutable: every helper returns a new value.
  */
@@ -28,6 +28,11 @@ import type { ResponderState } from './state.js';
 
 /** Largest B or M transcript kept (bytes). A full 64 KiB chain fetched in 1 KiB portions fits. */
 export const MAX_AUTH_TRANSCRIPT_SIZE = 256 * 1024;
+/**
+ * Most messages in B or M (2048 request/response pairs: a 64 KiB chain in 32-byte portions).
+ * Also keeps the copy-on-append of the immutable message lists cheap.
+ */
+export const MAX_AUTH_TRANSCRIPT_MESSAGES = 4096;
 
 export interface ResponderAuth {
   /** Message B, in wire order (each entry a complete message, our own copy). */
@@ -69,33 +74,34 @@ export function authAfterRequest(auth: ResponderAuth | undefined, requestCode: n
   return next;
 }
 
-function tooLarge(what: string, size: number): SpdmError {
-  return new SpdmError(
-    'TooLarge',
-    `${what} transcript would exceed ${MAX_AUTH_TRANSCRIPT_SIZE} bytes (${size})`,
-    {
-      wireCode: ERROR_CODE.Unspecified,
-    },
-  );
+/** @throws SpdmError TooLarge (wire Unspecified) when a list would pass either bound. */
+function checkBounds(what: string, size: number, messages: number): void {
+  if (size > MAX_AUTH_TRANSCRIPT_SIZE || messages > MAX_AUTH_TRANSCRIPT_MESSAGES) {
+    throw new SpdmError(
+      'TooLarge',
+      `${what} transcript would exceed ${MAX_AUTH_TRANSCRIPT_SIZE} bytes or ${MAX_AUTH_TRANSCRIPT_MESSAGES} messages`,
+      { wireCode: ERROR_CODE.Unspecified },
+    );
+  }
 }
 
 /**
  * B with a request/response pair appended (copies).
- * @throws SpdmError TooLarge (wire Unspecified) past MAX_AUTH_TRANSCRIPT_SIZE.
+ * @throws SpdmError TooLarge (wire Unspecified) past the bounds.
  */
 export function appendB(a: ResponderAuth, request: Uint8Array, response: Uint8Array): ResponderAuth {
   const bSize = a.bSize + request.length + response.length;
-  if (bSize > MAX_AUTH_TRANSCRIPT_SIZE) throw tooLarge('B', bSize);
+  checkBounds('B', bSize, a.b.length + 2);
   return { ...a, b: [...a.b, request.slice(), response.slice()], bSize };
 }
 
 /**
  * M with a request/response pair appended (copies).
- * @throws SpdmError TooLarge (wire Unspecified) past MAX_AUTH_TRANSCRIPT_SIZE.
+ * @throws SpdmError TooLarge (wire Unspecified) past the bounds.
  */
 export function appendM(a: ResponderAuth, request: Uint8Array, response: Uint8Array): ResponderAuth {
   const mSize = a.mSize + request.length + response.length;
-  if (mSize > MAX_AUTH_TRANSCRIPT_SIZE) throw tooLarge('M', mSize);
+  checkBounds('M', mSize, a.m.length + 2);
   return { ...a, m: [...a.m, request.slice(), response.slice()], mSize };
 }
 

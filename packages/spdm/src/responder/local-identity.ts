@@ -111,7 +111,10 @@ export class ResponderSlots {
   forHash(hash: HashInfo): CertSlots {
     let slots = this.#byHash.get(hash.bit);
     if (!slots) {
-      slots = new CertSlots({ hash });
+      // We cannot be provisioned over SPDM (no SET_CERTIFICATE): the slots we support are the
+      // ones we hold, which is also what DIGESTS reports as SupportedSlotMask (1.3).
+      const mask = this.#entries.reduce((m, e) => m | (1 << e.slotId), 0);
+      slots = new CertSlots({ hash, supportedSlotMask: mask });
       for (const e of this.#entries) slots.setCertificates(e.slotId, e.certificates, e.info, e.root);
       this.#byHash.set(hash.bit, slots);
     }

@@ -71,6 +71,8 @@ export interface CertSpec {
   readonly extKeyUsage?: readonly string[];
   /** Issue an X.509 v1 certificate (no version field, no extensions). */
   readonly v1?: boolean;
+  /** Further non-critical extensions (OID, DER value), e.g. to make a large certificate. */
+  readonly extraExtensions?: readonly { readonly oid: string; readonly value: Uint8Array }[];
 }
 
 function algorithmFor(signer: KeyObject): { alg: Uint8Array; digest: string | null } {
@@ -89,6 +91,7 @@ function extensions(s: CertSpec): Uint8Array[] {
   }
   if (s.keyUsage) exts.push(seq(oid('2.5.29.15'), bool(true), octets(keyUsageBits(s.keyUsage))));
   if (s.extKeyUsage) exts.push(seq(oid('2.5.29.37'), octets(seq(...s.extKeyUsage.map(oid)))));
+  for (const e of s.extraExtensions ?? []) exts.push(seq(oid(e.oid), octets(e.value)));
   return exts;
 }
 
