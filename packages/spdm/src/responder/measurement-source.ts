@@ -10,7 +10,7 @@
  * (index 2, FIRMWARE_CONFIGURATION) and, optionally, a version string (index 3, VERSION, raw).
  *
  * File-set digest (`digestFiles`): for each regular file, in byte order of its path relative to
- * the root it was found under (a single file: its base name), Hash over
+ * the root it was found under (a single file: its base name; or relative to `base` when given), Hash over
  *   u32le(len(path)) ‖ path (UTF-8) ‖ u64le(size) ‖ content;
  * directories are walked recursively, skipping symbolic links, `node_modules` and names that
  * start with a dot.
@@ -130,8 +130,13 @@ export function measurementSource(items: readonly MeasuredItem[]): MeasurementSo
   };
 }
 
-/** Bounds of a file walk. */
+/** Bounds of a file walk, and where relative paths start. */
 export interface DigestFilesLimits {
+  /**
+   * Measure paths relative to this directory instead of to each root (a file given directly:
+   * its base name), so that files of several roots cannot share a name.
+   */
+  readonly base?: string;
   /** Default 10 000. */
   readonly maxFiles?: number;
   /** Total bytes read, default 256 MiB. */
@@ -143,23 +148,27 @@ interface Found {
   readonly abs: string;
 }
 
-function walk(root: string, dir: string, out: Found[], maxFiles: number): void {
+function rel(from: string, abs: string): string {
+  return relative(from, abs).split(sep).join('/');
+}
+
+function walk(from: string, dir: string, out: Found[], maxFiles: number): void {
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('.') || name === 'node_modules') continue;
     const abs = join(dir, name);
     const st = lstatSync(abs);
-    if (st.isDirectory()) walk(root, abs, out, maxFiles);
-    else if (st.isFile()) out.push({ rel: relative(root, abs).split(sep).join('/'), abs });
-    if (out.length > maxFiles) throw new RangeError(`more than ${maxFiles} files under ${root}`);
+    if (st.isDirectory()) walk(from, abs, out, maxFiles);
+    else if (st.isFile()) out.push({ rel: rel(from, abs), abs });
+    if (out.length > maxFiles) throw new RangeError(`more than ${maxFiles} files under ${dir}`);
   }
 }
 
-function listFiles(paths: readonly string[], maxFiles: number): Found[] {
+function listFiles(paths: readonly string[], maxFiles: number, base: string | undefined): Found[] {
   const out: Found[] = [];
   for (const p of paths) {
     const st = lstatSync(p);
-    if (st.isDirectory()) walk(p, p, out, maxFiles);
-    else if (st.isFile()) out.push({ rel: basename(p), abs: p });
+    if (st.isDirectory()) walk(base ?? p, p, out, maxFiles);
+    else if (st.isFile()) out.push({ rel: base ? rel(base, p) : basename(p), abs: p });
   }
   const key = (f: Found) => Buffer.from(f.rel, 'utf8');
   return out.sort((a, b) => Buffer.compare(key(a), key(b)));
@@ -204,7 +213,7 @@ export function digestFiles(
   });
   const hashers = nodes.map((n) => createHash(n));
   const budget = { left: limits.maxBytes ?? 256 * 1024 * 1024 };
-  for (const f of listFiles(paths, limits.maxFiles ?? 10_000)) feedFile(f, hashers, budget);
+  for (const f of listFiles(paths, limits.maxFiles ?? 10_000, limits.base)) feedFile(f, hashers, budget);
   return new Map(algos.map((a, i) => [a, new Uint8Array(hashers[i]!.digest())]));
 }
 

@@ -113,6 +113,24 @@ describe('digestFiles', () => {
     ).toEqual(expected('sha256', [['b.txt', 'bee']]));
   });
 
+  it('with a base, paths are relative to it, so two roots cannot share a name', () => {
+    const top = tree({ 'r1/a.js': 'one', 'r2/a.js': 'two', 'pkg.json': '{}' });
+    const got = digestFiles(
+      [join(top, 'r2'), join(top, 'r1'), join(top, 'pkg.json')],
+      [MEASUREMENT_HASH_ALGO.SHA_256],
+      {
+        base: top,
+      },
+    );
+    expect(got.get(MEASUREMENT_HASH_ALGO.SHA_256)).toEqual(
+      expected('sha256', [
+        ['pkg.json', '{}'],
+        ['r1/a.js', 'one'],
+        ['r2/a.js', 'two'],
+      ]),
+    );
+  });
+
   it('changes with one byte of content or a renamed file', () => {
     const d = (files: Record<string, string>) =>
       digestFiles([tree(files)], [MEASUREMENT_HASH_ALGO.SHA_256]).get(MEASUREMENT_HASH_ALGO.SHA_256);
