@@ -186,6 +186,14 @@ export class RequesterLink {
     this.#fail(error);
   }
 
+  /**
+   * Ends every session with `error` and closes the connection gracefully: records already
+   * written still reach the peer (a local failure such as SequenceOverflow, not the peer's).
+   */
+  closeWith(error: SpdmError): void {
+    if (this.#shutdown(error)) void this.conn.close();
+  }
+
   async #read(): Promise<void> {
     while (!this.#failure) {
       let frame: Frame;

@@ -413,12 +413,15 @@ export class RequesterSession implements LinkSession {
     this.#fail(toSpdmError(error));
   }
 
-  /** Ends the session with an error and, when it owns it, the connection. */
+  /**
+   * Ends the session with an error found on our side and, when it owns it, closes the
+   * connection gracefully (what was already written still reaches the responder).
+   */
   #fail(error: SpdmError): void {
     if (this.#phase === 'ended') return;
     this.#over(error);
     this.#link.detach(this);
-    if (this.#init.ownsConnection) this.#link.destroy(error);
+    if (this.#init.ownsConnection) this.#link.closeWith(error);
   }
 
   /** The session is over: keys zeroed, queued writes refused, channel told. Idempotent. */

@@ -10,13 +10,14 @@
  *   right key and sent at once (before any application data can follow it); application data
  *   goes to the session's SecureChannel;
  * - a record that does not open (tampered, replayed, reordered, unknown session) is answered with
- *   ERROR(DecryptError) in the clear, like libspdm; if it belonged to a session, every session is
- *   ended with the error and the connection is closed;
+ *   ERROR(DecryptError) in the clear, like libspdm; then every session is ended with the error and
+ *   the connection is closed (libspdm frees only that session: on TCP a stream that delivers a
+ *   bad record cannot be trusted for the others either);
  * - a session without a record from the requester for 2 × HeartbeatPeriod (or `idleTimeoutMs`
  *   without a heartbeat period) is ended with SpdmError Timeout; the connection is closed when
  *   that was its last session;
- * - an established session gets a SecureChannel, handed to `onSession` on a later turn of the
- *   event loop (so FINISH_RSP is on the wire before the application can write).
+ * - an established session gets a SecureChannel, handed to `onSession` once FINISH_RSP has been
+ *   written (so application data can never overtake it).
  */
 import { SpdmError } from '../errors.js';
 import { ERROR_CODE, REQUEST_CODE, SPDM_VERSION } from '../msgs/codes.js';
@@ -59,7 +60,7 @@ export interface ResponderSessionInfo {
 }
 
 /**
- * Called once per established session, on a later event-loop turn. `peer` is the requester's
+ * Called once per established session, right after FINISH_RSP was written. `peer` is the requester's
  * identity proven by its FINISH signature, or null without mutual authentication. Attach an
  * 'error' listener to the channel (a failing session destroys it with an SpdmError).
  */
@@ -198,13 +199,19 @@ export class ResponderSessions implements SessionHost {
       heartbeatPeriod: s.heartbeatPeriod,
       remoteAddress: this.#conn.remoteAddress,
     };
-    setImmediate(() => {
+    const deliver = (): void => {
+      if (channel.destroyed) return; // the session died before the application saw it
       try {
         this.#onSession(channel, peer, info);
       } catch (e) {
         channel.destroy(asSpdmError(e));
       }
-    });
+    };
+    // In-session FINISH_RSP is already written when this runs (afterResponse), so the
+    // application may write at once; a plain FINISH_RSP is sent by the serve loop after the
+    // handler returns, so the application waits for a later turn of the event loop.
+    if (s.handshakeInTheClear) setImmediate(deliver);
+    else deliver();
   }
 
   end(s: ResponderSession, error?: Error): void {
@@ -305,12 +312,14 @@ export class ResponderSessions implements SessionHost {
     if (always || this.#entries.size === 0) void this.#conn.close();
   }
 
-  /** A record that did not open: ERROR(DecryptError) in the clear; a session's failure is fatal. */
+  /**
+   * A record that did not open (or names no session of ours): ERROR(DecryptError) in the clear,
+   * then every session ends with the error and the connection is closed.
+   */
   #recordFailure(entry: Entry | undefined, e: unknown): void {
     const version = this.#version(entry?.s.negotiated ?? this.#core.negotiated);
     const error = encodeToBytes(encodeErrorResponse, errorResponse(version, ERROR_CODE.DecryptError, 0));
     this.#conn.send(error).catch(() => {});
-    if (!entry) return;
     this.endAll(asSpdmError(e, 'SessionError'));
     void this.#conn.close();
   }

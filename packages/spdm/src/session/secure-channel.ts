@@ -10,7 +10,8 @@
  * Ending (half-close, like TCP): `end()` sends an end-of-stream application message after the
  * pending writes; the peer's readable side then ends. When both directions have ended, the
  * requester closes the session with END_SESSION (and, when the session owns it, the
- * connection); the responder's channel closes when END_SESSION arrives. A responder channel is
+ * connection); the responder's channel closes when END_SESSION arrives. 'close' is emitted only
+ * then, once the session is over (autoDestroy is off), so awaiting it means the session ended. A responder channel is
  * created with allowHalfOpen false by default, so an application that answers and returns (an
  * echo, a share server) ends its side as soon as the requester's side ends.
  *
@@ -83,6 +84,8 @@ export class SecureChannel extends Duplex {
       writableHighWaterMark: init.writableHighWaterMark ?? 64 * 1024,
       readableHighWaterMark: init.readableHighWaterMark ?? 64 * 1024,
       decodeStrings: true,
+      // 'close' means the session is over (END_SESSION done), not just both directions ended.
+      autoDestroy: false,
     });
     if (!Number.isInteger(port.maxPayload) || port.maxPayload < 1) {
       throw new RangeError(`SecureChannel: maxPayload ${port.maxPayload}`);
@@ -137,7 +140,15 @@ export class SecureChannel extends Duplex {
       this.push(null);
     }
     if (!this.writableEnded) this.end();
-    // Nothing may keep a half-read channel open: without a reader, 'close' still comes.
+    // Closed once the application has read everything and our writes are flushed.
+    let pending = (this.readableEnded ? 0 : 1) + (this.writableFinished ? 0 : 1);
+    const step = (): void => {
+      if (--pending <= 0) this.destroy();
+    };
+    if (pending === 0) this.destroy();
+    if (!this.readableEnded) this.once('end', step);
+    if (!this.writableFinished) this.once('finish', step);
+    // Without a reader the (empty) readable side would never end.
     if (this.readableFlowing === null && this.readableLength === 0) this.resume();
   }
 
@@ -164,12 +175,12 @@ export class SecureChannel extends Duplex {
         sends.push(this.#port.sendData(piece));
       }
     } catch (e) {
-      cb(e as Error);
+      this.#failWrite(e, cb);
       return;
     }
     Promise.all(sends).then(
       () => cb(),
-      (e: unknown) => cb(e as Error),
+      (e: unknown) => this.#failWrite(e, cb),
     );
   }
 
@@ -184,8 +195,15 @@ export class SecureChannel extends Duplex {
         cb();
         this.#maybeFinish();
       },
-      (e: unknown) => cb(e as Error),
+      (e: unknown) => this.#failWrite(e, cb),
     );
+  }
+
+  /** A failed write or end destroys the channel (autoDestroy is off, so Node would not). */
+  #failWrite(e: unknown, cb: (error?: Error | null) => void): void {
+    const err = e instanceof Error ? e : new SpdmError('Internal', String(e));
+    this.destroy(err);
+    cb(err);
   }
 
   override _destroy(error: Error | null, cb: (error?: Error | null) => void): void {

@@ -3,11 +3,15 @@
  * identity per suite, responder/requester options for each suite, and loopback TCP servers that
  * run the real responder (`serve`) on 127.0.0.1.
  */
-import type { KeyObject } from 'node:crypto';
+import { createHash, type Hash, type KeyObject, randomBytes } from 'node:crypto';
 import type { AlgorithmPrefs } from '../../src/algorithm-prefs.js';
 import { AEAD_SUITE, BASE_ASYM_ALGO, BASE_HASH_ALGO, DHE_GROUP } from '../../src/crypto/algorithms.js';
-import { type ServeInit, serve } from '../../src/responder/run.js';
+import { type RequesterRunInit, type RequesterRunResult, run } from '../../src/requester/run.js';
+import { type OnSession, type ResponderSessionInfo, type ServeInit, serve } from '../../src/responder/run.js';
+import type { PeerIdentity } from '../../src/session/peer.js';
+import type { SecureChannel } from '../../src/session/secure-channel.js';
 import type { TcpServerHandle } from '../../src/transport/tcp.js';
+import { connectTcp } from '../../src/transport/tcp.js';
 import { makeCert, newKey, testPki } from '../identity/test-certs.js';
 
 export interface Suite {
@@ -97,4 +101,110 @@ export function responderInit(ids: Identities, suite: Suite, over: Partial<Serve
 export async function startResponder(init: ServeInit): Promise<{ server: TcpServerHandle; port: number }> {
   const server = await serve({ host: '127.0.0.1', port: 0 }, init);
   return { server, port: server.address().port };
+}
+
+/** What the echo responder saw of one session. */
+export interface EchoRecord {
+  readonly peer: PeerIdentity | null;
+  readonly info: ResponderSessionInfo;
+  readonly hash: Hash;
+  bytes: number;
+  error: Error | undefined;
+  /** Resolves when the responder's channel has closed. */
+  readonly closed: Promise<void>;
+}
+
+/** An onSession that echoes everything back and records what it received. */
+export function echoResponder(): { onSession: OnSession; sessions: EchoRecord[] } {
+  const sessions: EchoRecord[] = [];
+  const onSession: OnSession = (channel, peer, info) => {
+    let closed!: () => void;
+    const rec: EchoRecord = {
+      peer,
+      info,
+      hash: createHash('sha256'),
+      bytes: 0,
+      error: undefined,
+      closed: new Promise<void>((r) => {
+        closed = r;
+      }),
+    };
+    sessions.push(rec);
+    channel.on('data', (d: Buffer) => {
+      rec.hash.update(d);
+      rec.bytes += d.length;
+    });
+    channel.on('error', (e) => {
+      rec.error = e;
+    });
+    channel.on('close', () => closed());
+    channel.pipe(channel);
+  };
+  return { onSession, sessions };
+}
+
+/** Requester options for `ids` and `suite`. */
+export function requesterInit(
+  ids: Identities,
+  suite: Suite,
+  over: Partial<RequesterRunInit> = {},
+): RequesterRunInit {
+  return { trustedRoots: [ids.root], identity: ids.requester, algorithms: suite.algorithms, ...over };
+}
+
+/** Connects to 127.0.0.1:`port` and runs the requester. */
+export async function openSession(port: number, init: RequesterRunInit): Promise<RequesterRunResult> {
+  const conn = await connectTcp('127.0.0.1', port);
+  return run(conn, init);
+}
+
+/** Resolves when `channel` closes; rejects with its error. */
+export function closedOf(channel: SecureChannel): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (channel.destroyed && channel.closed) resolve();
+    channel.once('error', reject);
+    channel.once('close', () => resolve());
+  });
+}
+
+/** Resolves with the error that destroys `channel` (rejects if it closes without one). */
+export function errorOf(channel: SecureChannel): Promise<Error> {
+  return new Promise((resolve, reject) => {
+    channel.once('error', resolve);
+    channel.once('close', () => setImmediate(() => reject(new Error('closed without error'))));
+  });
+}
+
+/** Collects what `channel` delivers: its byte count and SHA-256. */
+export function collect(channel: SecureChannel): { hash: Hash; bytes: () => number; text: () => string } {
+  const hash = createHash('sha256');
+  const parts: Buffer[] = [];
+  let n = 0;
+  channel.on('data', (d: Buffer) => {
+    hash.update(d);
+    n += d.length;
+    if (parts.length < 64) parts.push(d);
+  });
+  return { hash, bytes: () => n, text: () => Buffer.concat(parts).toString() };
+}
+
+/**
+ * Writes `total` random bytes in 1 MiB blocks with backpressure; returns their SHA-256 (hex).
+ * `onBlock(i)` runs before block i is written.
+ */
+export async function writeRandom(
+  channel: SecureChannel,
+  total: number,
+  onBlock?: (i: number) => void,
+): Promise<string> {
+  const h = createHash('sha256');
+  const block = randomBytes(1 << 20);
+  for (let i = 0, left = total; left > 0; i++) {
+    onBlock?.(i);
+    const piece = left >= block.length ? block : block.subarray(0, left);
+    h.update(piece);
+    left -= piece.length;
+    if (!channel.write(piece)) await new Promise((r) => channel.once('drain', r));
+  }
+  return h.digest('hex');
 }
