@@ -11,4 +11,11 @@ export {
   ShareServer,
   type ShareServerInit,
 } from './share-server.js';
+export {
+  type SpdmIdentity,
+  type SpdmSessionsInit,
+  sharePeerOf,
+  spdmSessions,
+  UNAUTHENTICATED_SUBJECT,
+} from './spdm-listener.js';
 export { emptyStats, type ShareServerStats } from './stats.js';

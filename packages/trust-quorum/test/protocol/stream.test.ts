@@ -3,8 +3,7 @@
  * see the frame buffer): order, clean end, truncation, closing, deadlines, abort, backpressure,
  * and zeroing of a secret frame once the stream has taken it.
  */
-import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTrustQuorumError } from '../../src/errors.js';
@@ -16,22 +15,15 @@ import {
   writeMessage,
 } from '../../src/protocol/index.js';
 import { Share, scalarToBytes } from '../../src/rack-secret/index.js';
+import { tcpPair as makeTcpPair } from '../helpers/tcp-pair.js';
 
 const RACK = 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6';
 const sockets: Socket[] = [];
 
 async function tcpPair(): Promise<[Socket, Socket]> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  const accepted = once(server, 'connection');
-  const client = connect(port, '127.0.0.1');
-  await once(client, 'connect');
-  const [peer] = (await accepted) as [Socket];
-  server.close();
-  sockets.push(client, peer);
-  return [client, peer];
+  const pair = await makeTcpPair();
+  sockets.push(...pair);
+  return pair;
 }
 
 afterEach(() => {
