@@ -4,6 +4,10 @@
  *              prints `listening on HOST:PORT` on stdout once bound, serves until SIGINT/SIGTERM
  *   probe      connects as a requester, negotiates (VCA) and prints what was settled
  *
+ * Authentication (spdm-auth.ts): the responder serves a `tq pki init` identity with
+ * `--identity`; the probe validates the chain (`--trust`), runs CHALLENGE and prints the
+ * measurement blocks.
+ *
  * Layout for later options: each command has a typed options object (ResponderOptions,
  * ProbeOptions) filled by commander, one `run*` function that does the work, and one `add*`
  * function that declares its options; shared options are declared by helpers below. Failures
@@ -16,10 +20,24 @@ import { codeName, type SpdmVersion } from '@trust-quorum/spdm/msgs/codes';
 import type { ResponderInit } from '@trust-quorum/spdm/responder/init';
 import { listenSpdm, type SpdmLogger } from '@trust-quorum/spdm/responder/serve';
 import { formatAddress } from '@trust-quorum/spdm/transport/connection';
+import { exchangeOver } from '@trust-quorum/spdm/transport/exchange';
 import type { Framing } from '@trust-quorum/spdm/transport/frame';
 import { type Command, Option } from 'commander';
 import { type LevelWithSilent, pino } from 'pino';
 import { CliError } from './main.js';
+import {
+  type AuthProbeOptions,
+  type AuthProbeResult,
+  type AuthResponderOptions,
+  addAuthProbeOptions,
+  addAuthResponderOptions,
+  authJson,
+  checkAuthProbeOptions,
+  formatAuth,
+  probeAuth,
+  responderIdentity,
+  wantsAuth,
+} from './spdm-auth.js';
 import { formatSummary, summarize } from './spdm-format.js';
 import {
   ALGORITHMS_HELP,
@@ -40,13 +58,13 @@ interface CommonOptions {
   algorithms?: AlgorithmSpec;
 }
 
-export interface ResponderOptions extends CommonOptions {
+export interface ResponderOptions extends CommonOptions, AuthResponderOptions {
   listen: HostPort;
   logLevel: LevelWithSilent;
   idleTimeout: number;
 }
 
-export interface ProbeOptions extends CommonOptions {
+export interface ProbeOptions extends CommonOptions, AuthProbeOptions {
   timeout: number;
   json?: boolean;
 }
@@ -100,7 +118,12 @@ function usage(e: unknown): never {
 
 export async function runResponder(o: ResponderOptions, ctl: RunControl = {}): Promise<void> {
   const logger = ctl.logger ?? stderrLogger(o.logLevel);
+  const id = o.identity
+    ? responderIdentity(o.identity, { versions: o.versions, algorithms: o.algorithms, framing: o.framing })
+    : undefined;
+  for (const w of id?.warnings ?? []) logger.warn?.({ identity: o.identity }, w);
   const init: ResponderInit = {
+    ...id?.init,
     versions: o.versions,
     algorithms: o.algorithms,
     onError: (err, code) =>
@@ -112,6 +135,7 @@ export async function runResponder(o: ResponderOptions, ctl: RunControl = {}): P
   ).catch(usage);
   const bound = server.address();
   writeOut(ctl, `listening on ${formatAddress(bound.host, bound.port)}\n`);
+  if (id) writeOut(ctl, `identity: ${id.subject} (slot 0)\n`);
   const why = await untilStopped(ctl.signal);
   logger.info?.({ signal: why, open: server.connections }, 'stopping');
   await server.close();
@@ -140,6 +164,7 @@ export function describeProbeFailure(e: unknown, where: string): string {
 
 export async function runProbe(target: HostPort, o: ProbeOptions, ctl: RunControl = {}): Promise<void> {
   const where = formatAddress(target.host, target.port);
+  checkAuthProbeOptions(o);
   let result: Awaited<ReturnType<typeof connectAndNegotiate>>;
   try {
     result = await connectAndNegotiate(target.host, target.port, {
@@ -152,10 +177,20 @@ export async function runProbe(target: HostPort, o: ProbeOptions, ctl: RunContro
     if (e instanceof RangeError || e instanceof TypeError) usage(e);
     throw new CliError(describeProbeFailure(e, where).replace(/\s+/g, ' '));
   }
-  await result.conn.close();
+  let auth: AuthProbeResult = {};
+  try {
+    if (wantsAuth(o)) auth = await probeAuth(exchangeOver(result.conn), result.negotiated, o, ctl.signal);
+  } finally {
+    await result.conn.close();
+  }
   const s = summarize(result.negotiated);
-  if (o.json) writeOut(ctl, `${JSON.stringify(s)}\n`);
-  else writeOut(ctl, formatSummary(s, `SPDM ${s.version} negotiated with ${where} (${o.framing} framing)`));
+  if (o.json) writeOut(ctl, `${JSON.stringify({ ...s, ...authJson(auth) })}\n`);
+  else
+    writeOut(
+      ctl,
+      formatSummary(s, `SPDM ${s.version} negotiated with ${where} (${o.framing} framing)`) +
+        formatAuth(auth),
+    );
 }
 
 /** --framing, --versions and --algorithms. */
@@ -193,6 +228,7 @@ function addResponderCommand(spdm: Command): void {
         .argParser(msArg),
     )
     .action((o: ResponderOptions) => runResponder(o));
+  addAuthResponderOptions(cmd);
 }
 
 function addProbeCommand(spdm: Command): void {
@@ -207,8 +243,12 @@ function addProbeCommand(spdm: Command): void {
         .default(5000)
         .argParser(msArg),
     )
-    .option('--json', 'print one JSON object {version, requesterCaps, responderCaps, algorithms}')
+    .option(
+      '--json',
+      'print one JSON object {version, requesterCaps, responderCaps, algorithms[, certificate, challenge, measurements]}',
+    )
     .action((target: HostPort, o: ProbeOptions) => runProbe(target, o));
+  addAuthProbeOptions(cmd);
 }
 
 /** Adds the `spdm` command group to `program`. */
