@@ -95,6 +95,11 @@ function until(
   });
 }
 
+/** Polls `cond` on each turn of the event loop (no clock): for server-side state. */
+async function whenTrue(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
 const report = (p: CollectProgress, a: PeerAddress) => p.peers.find((r) => r.peer === key(a));
 
 async function rejection(p: Promise<unknown>): Promise<TrustQuorumError> {
@@ -322,6 +327,29 @@ describe('acceptance: 5 sleds, k = 3, real SPDM sessions on loopback', () => {
     for (const x of p.excluded)
       expect(x.reason).toMatch(/^RackMismatch: sled-\d refused GetShare: RackMismatch$/);
     for (const l of other) l.zero();
+  });
+
+  it('close() ends a live SPDM session and the listener', async () => {
+    const s2 = await up(2);
+    const conn = await connectTcp(s2.address.host, s2.address.port);
+    const { channel } = await runRequester(conn, {
+      trustedRoots: [rack.root],
+      identity: { certificates: sled(1).spdm.certificates, privateKey: sled(1).spdm.privateKey },
+    });
+    channel.on('error', () => {});
+    const closed = new Promise<void>((r) => channel.once('close', () => r()));
+    await whenTrue(() => s2.server.stats().sessionsActive === 1);
+    await s2.server.close();
+    await closed;
+    expect(s2.server.stats()).toMatchObject({ sessionsActive: 0, sessionErrors: 0 });
+    const e = await connectTcp(s2.address.host, s2.address.port).then(
+      (c) => {
+        c.destroy();
+        return null;
+      },
+      (err: unknown) => err,
+    );
+    expect((e as SpdmError).code).toBe('Transport');
   });
 
   it('the captured logs of a full collection hold no share or secret bytes', async () => {
