@@ -6,7 +6,7 @@
  * checks the answer, sizes before fields:
  *
  * - the decoder (negotiated D, S, H; ResponderVerifyData absent iff HANDSHAKE_IN_THE_CLEAR on both
- *   sides; no summary hash: we send MeasurementSummaryHashType 0);
+ *   sides; a MeasurementSummaryHash iff we asked for one: Param1 != 0, returned unverified);
  * - MutAuthRequested: 0, or 1 (the requester signs FINISH) only when both sides have MUT_AUTH_CAP,
  *   we hold an identity and ReqSlotIDParam names its slot; the encapsulated flows (2, 4) are not
  *   implemented (NegotiationFailed);
@@ -35,6 +35,7 @@ import { encodeToBytes } from '../msgs/encode.js';
 import {
   decodeKeyExchangeRsp,
   encodeKeyExchange,
+  type KeyExchange,
   type KeyExchangeRsp,
   MUT_AUTH_REQUESTED,
   RANDOM_DATA_SIZE,
@@ -67,6 +68,8 @@ export interface KeyExchangeStart {
   readonly responderKey: KeyObject;
   readonly reqSessionId: number;
   readonly sessionPolicy: number;
+  /** KEY_EXCHANGE Param1 (MEAS_SUMMARY_HASH_TYPE); 0 = no summary hash. */
+  readonly measurementSummaryHashType: number;
   /** Secured-message versions offered (16-bit, e.g. 0x1200). */
   readonly securedVersions: readonly number[];
   readonly randomData: Uint8Array;
@@ -91,6 +94,8 @@ export interface KeyExchanged {
   readonly handshakeInTheClear: boolean;
   /** The caller owns it (SecuredSession takes it over). */
   readonly keySchedule: KeySchedule;
+  /** The responder's MeasurementSummaryHash, when one was asked for. */
+  readonly measurementSummaryHash?: Uint8Array;
   /** VCA ‖ Hash(Ct) ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP for the FINISH transcripts. */
   readonly transcript: KeyExchangeTranscriptParts;
   /** The credentials FINISH must sign with (mutual authentication requested), else undefined. */
@@ -105,6 +110,8 @@ export interface PrepareKeyExchangeInit {
   readonly reqSessionId?: number;
   /** SESSION_POLICY bits; default 0. */
   readonly sessionPolicy?: number;
+  /** MEAS_SUMMARY_HASH_TYPE to ask for (NONE, TCB, ALL); default NONE. */
+  readonly measurementSummaryHashType?: number;
   /** Default 1.0, 1.1, 1.2 (what libspdm offers, byte for byte). */
   readonly securedVersions?: readonly number[];
   readonly credentials?: RequesterCredentials;
@@ -133,6 +140,7 @@ export function prepareKeyExchange(negotiated: Negotiated, init: PrepareKeyExcha
     responderKey: init.responderKey,
     reqSessionId,
     sessionPolicy: init.sessionPolicy ?? 0,
+    measurementSummaryHashType: init.measurementSummaryHashType ?? 0,
     securedVersions: init.securedVersions ?? [0x1000, 0x1100, 0x1200],
     randomData: new Uint8Array(randomBytes(RANDOM_DATA_SIZE)),
     dhe: cs.generateDhe(),
@@ -170,7 +178,8 @@ export const keyExchangePhase: Phase<KeyExchangeStart, KeyExchanged, unknown> = 
     return encodeToBytes(encodeKeyExchange, {
       code: REQUEST_CODE.KEY_EXCHANGE,
       version: n.version,
-      measurementSummaryHashType: 0,
+      measurementSummaryHashType:
+        state.measurementSummaryHashType as KeyExchange['measurementSummaryHashType'],
       slotId: state.slotId,
       reqSessionId: state.reqSessionId,
       sessionPolicy: state.sessionPolicy,
@@ -199,7 +208,7 @@ function keyExchanged(state: KeyExchangeStart, request: Uint8Array, response: Ui
     hashSize: cs.hash.size,
     sigSize: cs.asym.sigSize,
     dheSize: cs.dhe.exchangeSize,
-    summaryHashPresent: false,
+    summaryHashPresent: state.measurementSummaryHashType !== 0,
     handshakeInTheClear: hitc,
   });
   const credentials = checkMutAuth(state, rsp);
@@ -253,6 +262,7 @@ function keyExchanged(state: KeyExchangeStart, request: Uint8Array, response: Ui
     securedVersion,
     handshakeInTheClear: hitc,
     keySchedule: ks,
+    ...(rsp.measurementSummaryHash ? { measurementSummaryHash: rsp.measurementSummaryHash.slice() } : {}),
     transcript,
     ...(credentials ? { credentials } : {}),
   };

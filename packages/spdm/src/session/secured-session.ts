@@ -23,7 +23,7 @@
  */
 import { inspect } from 'node:util';
 import type { Direction, KeySchedule } from '../crypto/key-schedule.js';
-import type { SecuredMessageParams } from '../transport/secured-params.js';
+import type { InnerMessage, SecuredMessageParams } from '../transport/secured-params.js';
 import { type AppMessage, decodeAppMessage, encodeAppMessage } from './app-data.js';
 import { RecordDirection } from './record.js';
 
@@ -108,6 +108,18 @@ export class SecuredSession {
    *   SequenceOverflow: the session must end.
    */
   open(record: Uint8Array): OpenedRecord {
+    const m = this.openRaw(record);
+    if (m.kind === 'spdm') return { kind: 'spdm', message: m.message };
+    return decodeAppMessage(this.params, m.message);
+  }
+
+  /**
+   * Opens the next record and classifies it by the transport's rule only (an inner SPDM
+   * message, or application data as carried, e.g. a PLDM message on MCTP), without our
+   * application-message header. For peers with their own application protocol, and for tests.
+   * @throws SpdmError as open().
+   */
+  openRaw(record: Uint8Array): InnerMessage {
     let inner: Uint8Array;
     try {
       inner = this.#recv.open(record);
@@ -115,9 +127,7 @@ export class SecuredSession {
       if (!this.#peerUpdatePending) throw e;
       inner = this.#openUnderNextKey(record, e);
     }
-    const m = this.params.decodeInner(inner);
-    if (m.kind === 'spdm') return { kind: 'spdm', message: m.message };
-    return decodeAppMessage(this.params, m.message);
+    return this.params.decodeInner(inner);
   }
 
   #openUnderNextKey(record: Uint8Array, first: unknown): Uint8Array {
