@@ -5,15 +5,16 @@
  * ProvisionedSlotMask, 1.3 masks); the slot digests are kept in `auth.digests`, and B restarts
  * with GET_DIGESTS ‖ DIGESTS.
  *
- * Multi-key connections (1.3 DIGESTS tail) are not run: we never ask for one, so the decoder
- * reads DIGESTS without the tail.
+ * 1.3 multi-key: our NEGOTIATE_ALGORITHMS turns the responder's multi-key connection on exactly
+ * when it advertises MULTI_KEY_CAP = 01b (requester/algorithms.ts); DIGESTS then carries the
+ * KeyPairID / CertificateInfo / KeyUsageMask tail, which the decoder reads and checks.
  */
 import { SpdmError } from '../errors.js';
-import { hasCap } from '../msgs/capabilities.js';
-import { REQUEST_CODE, RESPONSE_CODE } from '../msgs/codes.js';
+import { capField, hasCap } from '../msgs/capabilities.js';
+import { REQUEST_CODE, RESPONSE_CODE, SPDM_VERSION } from '../msgs/codes.js';
 import { decodeDigests, encodeGetDigests, slotIdsOfMask } from '../msgs/digests.js';
 import { encodeToBytes } from '../msgs/encode.js';
-import { suiteOf } from '../negotiated.js';
+import { type Negotiated, suiteOf } from '../negotiated.js';
 import { appendB, authAfterRequest, type NegotiatedRequesterState } from './auth-state.js';
 import type { RequesterConfig } from './init.js';
 import { expectResponse, type Phase } from './phase.js';
@@ -31,6 +32,11 @@ export function requirePeerCap(
   }
 }
 
+/** True when the responder's multi-key connection is on (1.3, its MULTI_KEY_CAP = 01b). */
+export function responderMultiKeyConn(n: Negotiated): boolean {
+  return n.version >= SPDM_VERSION.V13 && capField(n.responderCaps, 'MULTI_KEY_CAP') === 1;
+}
+
 export const digestsPhase: Phase<NegotiatedRequesterState, NegotiatedRequesterState, RequesterConfig> = {
   name: 'GET_DIGESTS',
   request(state) {
@@ -43,7 +49,11 @@ export const digestsPhase: Phase<NegotiatedRequesterState, NegotiatedRequesterSt
   response(state, _cfg, request, response) {
     const n = state.negotiated;
     expectResponse(request, response, RESPONSE_CODE.DIGESTS, WHAT);
-    const d = decodeDigests(response, { version: n.version, hashSize: suiteOf(n).hash.size });
+    const d = decodeDigests(response, {
+      version: n.version,
+      hashSize: suiteOf(n).hash.size,
+      multiKeyConn: responderMultiKeyConn(n),
+    });
     const slots = slotIdsOfMask(d.provisionedSlotMask);
     const digests = new Map(slots.map((slot, i) => [slot, d.digests[i]!.slice()]));
     const auth = appendB(authAfterRequest(state.auth, REQUEST_CODE.GET_DIGESTS), request, response);

@@ -11,8 +11,8 @@
  * opaque data only with a negotiated format (1.2+); the 1.3 RequesterContext echoed. An unsigned
  * pair is appended to M. A signed answer's signature must verify over L1 = [1.2+: VCA] ‖ M ‖
  * GET_MEASUREMENTS ‖ MEASUREMENTS without Signature (context "responder-measurements signing"),
- * else VerifyFailed; M is cleared either way it ends. Any GET_MEASUREMENTS clears B before the
- * connection is authenticated.
+ * else VerifyFailed; after a verified answer M is empty. Any GET_MEASUREMENTS clears B before
+ * the connection is authenticated.
  */
 import type { KeyObject } from 'node:crypto';
 import { measurementHashSize } from '../crypto/algorithms.js';

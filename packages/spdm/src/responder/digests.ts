@@ -6,9 +6,11 @@
  * transcript with GET_DIGESTS ‖ DIGESTS and clears M (auth-state.ts).
  *
  * Not supported: the 1.3 multi-key tail (KeyPairID / CertificateInfo / KeyUsageMask), which
- * only exists when the responder's multi-key connection is on; we never set MULTI_KEY_CAP.
+ * only exists when the responder's multi-key connection is on; a responder configured with
+ * MULTI_KEY_CAP answers ERROR(Unspecified) rather than a DIGESTS without the tail.
  */
 import { SpdmError } from '../errors.js';
+import { capField } from '../msgs/capabilities.js';
 import { ERROR_CODE, REQUEST_CODE, RESPONSE_CODE, SPDM_VERSION } from '../msgs/codes.js';
 import { type Digests, decodeGetDigests, encodeDigests } from '../msgs/digests.js';
 import { encodeToBytes } from '../msgs/encode.js';
@@ -26,6 +28,11 @@ export const getDigestsHandler: RequestHandler = {
     const n = state.negotiated;
     requireCap(n, 'CERT_CAP', REQUEST_CODE.GET_DIGESTS, WHAT);
     decodeGetDigests(request, { version: n.version });
+    if (n.version >= SPDM_VERSION.V13 && capField(n.responderCaps, 'MULTI_KEY_CAP') !== 0) {
+      throw new SpdmError('Internal', `${WHAT}: multi-key connections are not implemented`, {
+        wireCode: ERROR_CODE.Unspecified,
+      });
+    }
     const slots = ctx.config.slots?.forHash(suiteOf(n).hash);
     if (!slots || slots.provisionedSlotMask === 0) {
       throw new SpdmError('Internal', `${WHAT}: no certificate chain provisioned`, {

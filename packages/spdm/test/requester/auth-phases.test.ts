@@ -10,7 +10,9 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BASE_HASH_ALGO, hashInfo } from '../../src/crypto/algorithms.js';
 import { CAP } from '../../src/msgs/capabilities.js';
-import { REQUEST_CODE } from '../../src/msgs/codes.js';
+import { REQUEST_CODE, RESPONSE_CODE } from '../../src/msgs/codes.js';
+import { CERT_MODEL, encodeDigests, KEY_USAGE_MASK } from '../../src/msgs/digests.js';
+import { encodeToBytes } from '../../src/msgs/encode.js';
 import type { Negotiated } from '../../src/negotiated.js';
 import type { NegotiatedRequesterState } from '../../src/requester/auth-state.js';
 import { Authenticator } from '../../src/requester/authenticate.js';
@@ -155,6 +157,33 @@ describe('requester authentication phases', () => {
     expect(spdmErrorOf(() => cert.response(st, cfg, certReq, certRsp)).message).toMatch(
       /slot 1 answered for slot 0/,
     );
+  });
+});
+
+describe('DIGESTS on a 1.3 multi-key connection', () => {
+  it('reads the KeyPairID / CertificateInfo / KeyUsageMask tail when the responder has MULTI_KEY_CAP = 01b', async () => {
+    const { n } = await pair(0x13);
+    const cfg = resolveRequesterInit();
+    const multi = { ...n, responderCaps: n.responderCaps | (1 << 26) } as Negotiated; // MULTI_KEY_CAP = 01b
+    const st: NegotiatedRequesterState = { kind: 'Negotiated', negotiated: multi };
+    const d = new Uint8Array(32).fill(0xab);
+    const rsp = encodeToBytes(encodeDigests, {
+      code: RESPONSE_CODE.DIGESTS,
+      version: 0x13,
+      supportedSlotMask: 1,
+      provisionedSlotMask: 1,
+      digests: [d],
+      multiKey: {
+        keyPairIds: [1],
+        certificateInfos: [CERT_MODEL.DEVICE_CERT],
+        keyUsageMasks: [KEY_USAGE_MASK.CHALLENGE_USE],
+      },
+    });
+    const req = digestsPhase.request(st, cfg);
+    expect(digestsPhase.response(st, cfg, req, rsp).auth!.digests!.get(0)).toEqual(d);
+    // without the multi-key connection the same bytes are the wrong size
+    const plain: NegotiatedRequesterState = { kind: 'Negotiated', negotiated: n };
+    expect(spdmErrorOf(() => digestsPhase.response(plain, cfg, req, rsp)).code).toBe('InvalidMsgSize');
   });
 });
 
