@@ -14,6 +14,7 @@ export {
   type ShareCollectorInit,
 } from './collector.js';
 export { type RequestShareInit, requestShare } from './request-share.js';
+export { type SpdmFetchInit, spdmFetchShare } from './spdm-fetch.js';
 export {
   CollectionState,
   type CollectionStateInit,
