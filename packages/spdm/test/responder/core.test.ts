@@ -161,13 +161,7 @@ describe('ResponderCore: errors', () => {
 
   it('answers unknown and unimplemented codes with UnsupportedRequest, Param2 = the code', () => {
     const core = new ResponderCore();
-    for (const code of [
-      REQUEST_CODE.GET_CSR,
-      REQUEST_CODE.KEY_EXCHANGE,
-      0x80,
-      RESPONSE_CODE.VERSION,
-      0x00,
-    ]) {
+    for (const code of [REQUEST_CODE.GET_CSR, REQUEST_CODE.KEY_EXCHANGE, 0x80, RESPONSE_CODE.VERSION, 0x00]) {
       expectError(core.handle(Uint8Array.of(0x10, code, 0, 0)), ERROR_CODE.UnsupportedRequest, 0x10, code);
     }
     negotiateFully(core, 0x12);
