@@ -8,6 +8,9 @@
  * `--identity`; the probe validates the chain (`--trust`), runs CHALLENGE and prints the
  * measurement blocks.
  *
+ * Secure sessions (spdm-session.ts): `connect` opens a session and pipes stdin/stdout through
+ * it; the responder's `--trust` (mutual authentication) and `--echo` run its session layer.
+ *
  * Layout for later options: each command has a typed options object (ResponderOptions,
  * ProbeOptions) filled by commander, one `run*` function that does the work, and one `add*`
  * function that declares its options; shared options are declared by helpers below. Failures
@@ -48,6 +51,13 @@ import {
   msArg,
   versionsArg,
 } from './spdm-options.js';
+import {
+  addConnectCommand,
+  addSessionResponderOptions,
+  type SessionResponderOptions,
+  serveSessions,
+  wantsSessions,
+} from './spdm-session.js';
 
 /** Options both commands share. */
 interface CommonOptions {
@@ -58,7 +68,7 @@ interface CommonOptions {
   algorithms?: AlgorithmSpec;
 }
 
-export interface ResponderOptions extends CommonOptions, AuthResponderOptions {
+export interface ResponderOptions extends CommonOptions, AuthResponderOptions, SessionResponderOptions {
   listen: HostPort;
   logLevel: LevelWithSilent;
   idleTimeout: number;
@@ -129,9 +139,10 @@ export async function runResponder(o: ResponderOptions, ctl: RunControl = {}): P
     onError: (err, code) =>
       logger.debug?.({ request: codeName(code), detail: (err as Error)?.message }, 'request refused'),
   };
-  const server = await listenSpdm(
-    { host: o.listen.host, port: o.listen.port, framing: o.framing, idleTimeoutMs: o.idleTimeout, logger },
-    init,
+  const listen = { host: o.listen.host, port: o.listen.port, framing: o.framing };
+  const server = await (wantsSessions(o)
+    ? serveSessions(o, listen, init, logger)
+    : listenSpdm({ ...listen, idleTimeoutMs: o.idleTimeout, logger }, init)
   ).catch(usage);
   const bound = server.address();
   writeOut(ctl, `listening on ${formatAddress(bound.host, bound.port)}\n`);
@@ -229,6 +240,7 @@ function addResponderCommand(spdm: Command): void {
     )
     .action((o: ResponderOptions) => runResponder(o));
   addAuthResponderOptions(cmd);
+  addSessionResponderOptions(cmd);
 }
 
 function addProbeCommand(spdm: Command): void {
@@ -253,7 +265,10 @@ function addProbeCommand(spdm: Command): void {
 
 /** Adds the `spdm` command group to `program`. */
 export function registerSpdmCommands(program: Command): void {
-  const spdm = program.command('spdm').description('SPDM over TCP: a standalone responder and a probe');
+  const spdm = program
+    .command('spdm')
+    .description('SPDM over TCP: a standalone responder, a probe, and secure-session connect');
   addResponderCommand(spdm);
   addProbeCommand(spdm);
+  addConnectCommand(spdm);
 }
