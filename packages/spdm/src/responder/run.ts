@@ -5,8 +5,9 @@
  * every connection of a TCP listener. This is what an application like the share server is
  * built on: it gets each authenticated session with the requester's identity.
  *
- * The connection's idle deadline (no frame at all) is the session idle timeout, or
- * 2 × HeartbeatPeriod when that is longer; each session also has its own watchdog (sessions.ts).
+ * The connection's idle deadline (no frame at all) is twice the session deadline (the idle
+ * timeout, or 2 × HeartbeatPeriod when that is longer); each session also has its own watchdog
+ * (sessions.ts), which ends the session and, with it the last one, the connection.
  */
 import { SpdmError } from '../errors.js';
 import type { TransportConnection } from '../transport/connection.js';
@@ -26,10 +27,14 @@ export interface ResponderRunInit extends ResponderInit, ResponderSessionsInit {
   readonly signal?: AbortSignal;
 }
 
-/** The connection-level idle deadline for these options. */
+/**
+ * The connection-level idle deadline (no frame at all): twice the session deadline, so that a
+ * session's own watchdog always fires first and reports Timeout; it bounds connections that
+ * never open a session.
+ */
 function connectionIdleMs(init: ResponderRunInit): number {
   const o = resolveSessionOptions(init);
-  return Math.max(o.idleTimeoutMs, 2000 * o.heartbeatPeriod);
+  return 2 * Math.max(o.idleTimeoutMs, 2000 * o.heartbeatPeriod);
 }
 
 /**

@@ -164,7 +164,7 @@ export class SecureChannel extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
     if (this.#sessionOver) {
-      cb(new SpdmError('Closed', 'secure channel: the session has ended'));
+      this.#failWrite(new SpdmError('Closed', 'secure channel: the session has ended'), cb);
       return;
     }
     const max = this.#port.maxPayload;
