@@ -3,7 +3,8 @@
  * libspdm `libspdm_rsp_key_exchange.c`; spdm-reference §2.8, §2.9, §3.2, §4). Outside sessions,
  * after VCA. In libspdm's order:
  *
- * - KEY_EX_CAP on both sides, else UnsupportedRequest; the message decodes for the negotiated
+ * - KEY_EX_CAP and ENCRYPT_CAP on both sides (MAC-only sessions are not implemented), else
+ *   UnsupportedRequest; the message decodes for the negotiated
  *   DHE size; SlotID 0xFF (raw public key) is refused, an empty slot is InvalidRequest;
  *   a measurement summary hash only from a responder that measures (InvalidRequest otherwise);
  *   SessionPolicy EventAllPolicy only with EVENT_CAP (we have none: InvalidRequest);
@@ -120,6 +121,8 @@ export function keyExchangeHandler(host: SessionHost): RequestHandler {
       const state = negotiatedState(ctx, WHAT);
       const n = state.negotiated;
       requireBothCaps(n, CAP.KEY_EX, REQUEST_CODE.KEY_EXCHANGE, WHAT);
+      // DSP0277 MAC-only sessions (MAC_CAP without ENCRYPT_CAP) are not implemented.
+      requireBothCaps(n, CAP.ENCRYPT, REQUEST_CODE.KEY_EXCHANGE, WHAT);
       const cs = cryptoSuite(suiteOf(n));
       if (!cs.dhe || !cs.aead) throw invalidRequest(WHAT, 'no DHE group or AEAD negotiated');
       const req = decodeKeyExchange(request, { version: n.version, dheSize: cs.dhe.exchangeSize });
@@ -223,7 +226,6 @@ function respond(host: SessionHost, p: Prepared): Uint8Array {
       },
       afterResponse: [],
       failAfterResponse: undefined,
-      lastKeyUpdate: undefined,
     });
     return response;
   } catch (e) {

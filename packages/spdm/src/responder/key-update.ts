@@ -54,7 +54,6 @@ export function keyUpdateHandler(host: SessionHost): RequestHandler {
           s.secured.confirmPeerKeyUpdate();
           break;
       }
-      s.lastKeyUpdate = req.operation;
       const response = encodeToBytes(encodeKeyUpdateAck, keyUpdateAckFor(req));
       return { response, state: { ...state, auth: authAfterRequest(state.auth, REQUEST_CODE.KEY_UPDATE) } };
     },

@@ -84,8 +84,6 @@ export interface ResponderSession {
   afterResponse: (() => void)[];
   /** End the session (with this error) once the current response has been sent. */
   failAfterResponse: Error | undefined;
-  /** The last KEY_UPDATE that changed a key, for VerifyNewKey. */
-  lastKeyUpdate: number | undefined;
 }
 
 /** The manager as the handlers see it. */

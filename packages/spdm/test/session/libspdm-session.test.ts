@@ -300,7 +300,6 @@ function responderSession(v: VectorFile, n: Negotiated, s: number): ResponderSes
     },
     afterResponse: [],
     failAfterResponse: undefined,
-    lastKeyUpdate: undefined,
   };
 }
 
