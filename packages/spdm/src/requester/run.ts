@@ -18,7 +18,7 @@
 import type { KeyObject } from 'node:crypto';
 import { ASYMS } from '../crypto/algorithms.js';
 import { keyMatchesAsym } from '../crypto/sign.js';
-import { SpdmError } from '../errors.js';
+import { isSpdmError, SpdmError } from '../errors.js';
 import { buildCertChain } from '../identity/cert-chain.js';
 import { CAP } from '../msgs/capabilities.js';
 import { type Negotiated, suiteOf } from '../negotiated.js';
@@ -27,7 +27,7 @@ import type { PeerIdentity } from '../session/peer.js';
 import type { SecureChannel } from '../session/secure-channel.js';
 import type { TransportConnection } from '../transport/connection.js';
 import { Authenticator } from './authenticate.js';
-import { withRetries } from './exchange.js';
+import { type Exchange, withRetries } from './exchange.js';
 import { DEFAULT_REQUESTER_CAPS, type RequesterInit } from './init.js';
 import { keyExchangePhase, prepareKeyExchange, type RequesterCredentials } from './key-exchange.js';
 import { RequesterLink, toSpdmError } from './link.js';
@@ -142,6 +142,29 @@ export async function run(conn: TransportConnection, init: RequesterRunInit): Pr
   }
 }
 
+/**
+ * Presents our chain; a responder that takes no presented chains (UnsupportedRequest) may still
+ * know ours (provisioned) or not ask for it at all, so that is not an error here.
+ */
+async function presentChain(
+  ex: Exchange,
+  negotiated: Negotiated,
+  credentials: RequesterCredentials,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  try {
+    await runPhase(
+      presentChainPhase,
+      { negotiated, certChain: credentials.certChain },
+      undefined,
+      ex,
+      signal,
+    );
+  } catch (e) {
+    if (!isSpdmError(e, 'UnsupportedRequest')) throw e;
+  }
+}
+
 async function establish(
   link: RequesterLink,
   fitted: RequesterInit,
@@ -153,15 +176,7 @@ async function establish(
     throw new SpdmError('NegotiationFailed', 'the responder does not do KEY_EXCHANGE');
   const credentials = credentialsFor(init.identity, negotiated);
   const ex = withRetries(link.exchange, init.retry);
-  if (credentials && init.presentChain !== false) {
-    await runPhase(
-      presentChainPhase,
-      { negotiated, certChain: credentials.certChain },
-      undefined,
-      ex,
-      signal,
-    );
-  }
+  if (credentials && init.presentChain !== false) await presentChain(ex, negotiated, credentials, signal);
   const slotId = init.slotId ?? 0;
   const auth = new Authenticator(link.exchange, negotiated, fitted);
   const digests = await auth.getDigests(signal);

@@ -133,6 +133,18 @@ describe('requester identity', () => {
     expect(echo.sessions[0]?.peer).toBeNull();
   });
 
+  it('a requester with an identity opens a one-way session with a responder that asks for none', async () => {
+    const ids = identities();
+    const echo = echoResponder();
+    const port = await responder(
+      responderInit(ids, suite, { onSession: echo.onSession, mutualAuth: undefined }),
+    );
+    const r = await echoOnce(port, requesterInit(ids, suite));
+    expect(r.text).toBe('ping');
+    expect(r.session.mutuallyAuthenticated).toBe(false);
+    expect(echo.sessions[0]?.peer).toBeNull();
+  });
+
   it('a responder chain from a foreign root is refused by the requester', async () => {
     const ids = identities();
     const foreign = identities();
