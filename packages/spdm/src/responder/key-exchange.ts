@@ -196,6 +196,13 @@ function respond(host: SessionHost, p: Prepared): Uint8Array {
     ks.deriveHandshakeSecrets(th1Hash);
     const verifyData = hitc ? new Uint8Array(0) : ks.verifyData('response', th1Hash);
     const response = concatBytes(signedPart, signature, verifyData);
+    // The core would refuse it after the handler; refuse before a session exists.
+    const limit = n.requesterDataTransferSize;
+    if (limit > 0 && response.length > limit) {
+      throw new SpdmError('TooLarge', `${WHAT}: KEY_EXCHANGE_RSP exceeds DataTransferSize ${limit}`, {
+        wireCode: ERROR_CODE.ResponseTooLarge,
+      });
+    }
     const sessionId = sessionIdOf(req.reqSessionId, p.rspSessionId);
     const secured = new SecuredSession({
       role: 'responder',
