@@ -85,7 +85,9 @@ export class RequesterSession implements LinkSession {
   #phase: Phase = 'handshake';
   #channel: SecureChannel | undefined;
   #control: ChannelControl | undefined;
-  #paused = false;
+  /** Key updates in progress: application data waits while any is. */
+  #pauses = 0;
+  #updates: Promise<unknown> = Promise.resolve();
   readonly #queue: QueuedApp[] = [];
   #lastSend = Date.now();
   #heartbeat: NodeJS.Timeout | undefined;
@@ -234,12 +236,19 @@ export class RequesterSession implements LinkSession {
       throw new SpdmError('UnsupportedRequest', 'KEY_UPDATE: KEY_UPD_CAP not negotiated by both sides');
     }
     const op = KEY_UPDATE_OPERATION[kind];
-    this.#paused = true;
-    try {
+    this.#pauses++;
+    // One update at a time: its two requests must be adjacent (VerifyNewKey confirms this one).
+    const run = async () => {
+      this.#checkOpen();
       await this.#request(this.#keyUpdate(op), signal, (rsp, req) => this.#onUpdateAck(req, rsp));
       await this.#request(this.#keyUpdate(KEY_UPDATE_OPERATION.VerifyNewKey), signal, (rsp, req) =>
         this.#checkAck(req, rsp),
       );
+    };
+    const done = this.#updates.then(run, run);
+    this.#updates = done.catch(() => {});
+    try {
+      await done;
     } finally {
       this.#resume();
     }
@@ -352,7 +361,7 @@ export class RequesterSession implements LinkSession {
     if (this.#phase !== 'established') {
       return Promise.reject(this.#error ?? new SpdmError('Closed', 'secure channel: the session has ended'));
     }
-    if (this.#paused || this.#queue.length > 0) {
+    if (this.#pauses > 0 || this.#queue.length > 0) {
       return new Promise((resolve, reject) => this.#queue.push({ kind, payload, resolve, reject }));
     }
     return this.#sealAndSend(kind, payload);
@@ -370,8 +379,8 @@ export class RequesterSession implements LinkSession {
   }
 
   #resume(): void {
-    this.#paused = false;
-    while (this.#queue.length > 0 && !this.#paused && this.#phase === 'established') {
+    this.#pauses--;
+    while (this.#queue.length > 0 && this.#pauses === 0 && this.#phase === 'established') {
       const q = this.#queue.shift()!;
       this.#sealAndSend(q.kind, q.payload).then(q.resolve, q.reject);
     }

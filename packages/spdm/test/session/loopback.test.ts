@@ -68,7 +68,7 @@ describe.each(SUITES)('session over TCP: $name', (suite) => {
     expect(rec.hash.digest('hex')).toBe(sent);
   });
 
-  it('KEY_UPDATE (all three operations) in the middle of a transfer loses nothing', async () => {
+  it('KEY_UPDATE (all three operations, two at once) in the middle of a transfer loses nothing', async () => {
     const { channel, session } = await openSession(port, requesterInit(ids, suite));
     const back = collect(channel);
     const closed = closedOf(channel);
@@ -76,7 +76,7 @@ describe.each(SUITES)('session over TCP: $name', (suite) => {
     let recordsBefore = 0n;
     const sent = await writeRandom(channel, 16 * MiB, (i) => {
       if (i === 4) updates.push(session.keyUpdate('UpdateAllKeys'));
-      if (i === 8) updates.push(session.keyUpdate('UpdateKey'));
+      if (i === 8) updates.push(session.keyUpdate('UpdateKey'), session.keyUpdate('UpdateAllKeys'));
       if (i === 12) {
         recordsBefore = session.secured.sendSequenceNumber;
         updates.push(session.keyUpdate('UpdateAllKeys'));
