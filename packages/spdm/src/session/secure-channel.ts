@@ -2,9 +2,10 @@
  * SecureChannel: a Node Duplex (bytes, not objects) carrying application data over one
  * established SPDM session, on either side (DSP0277 records; encoding in app-data.ts).
  *
- * Writing: each write is cut into pieces of at most `maxPayload` bytes, one record each; the
- * write callback fires once the transport has taken every record of the chunk (the
- * connection's send promise), so `write()` returning false and 'drain' work as on a socket.
+ * Writing: each write is cut into pieces of at most `maxPayload` bytes, one record each (writes
+ * queued meanwhile are joined first, `_writev`); the write callback fires once the transport has
+ * taken every record of the chunk (the connection's send promise), so `write()` returning false
+ * and 'drain' work as on a socket.
  * Reading: the session pushes each data record's bytes as they arrive.
  *
  * Ending (half-close, like TCP): `end()` sends an end-of-stream application message after the
@@ -182,6 +183,17 @@ export class SecureChannel extends Duplex {
       () => cb(),
       (e: unknown) => this.#failWrite(e, cb),
     );
+  }
+
+  /**
+   * Writes buffered while a record was in flight go out together, cut by maxPayload: many small
+   * writes make few records (and never a flood of tiny frames the peer's transport would refuse).
+   */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    cb: (error?: Error | null) => void,
+  ): void {
+    this._write(Buffer.concat(chunks.map((c) => c.chunk)), 'buffer', cb);
   }
 
   override _final(cb: (error?: Error | null) => void): void {

@@ -3,6 +3,7 @@
  * authenticated session, 64 MiB echoed through SecureChannel, KEY_UPDATE during a transfer,
  * END_SESSION closing both ends; and HEARTBEAT keeping an idle session open past its timeout.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TcpServerHandle } from '../../src/transport/tcp.js';
 import {
@@ -161,5 +162,35 @@ describe('heartbeat and idle sessions', () => {
     await session.heartbeat();
     await session.end();
     await closedOf(channel);
+  });
+});
+
+describe('write patterns', () => {
+  const suite = SUITES[0]!;
+  const ids = identities(suite.key);
+  const echo = echoResponder();
+  let server: TcpServerHandle;
+  let port: number;
+
+  beforeAll(async () => {
+    ({ server, port } = await startResponder(responderInit(ids, suite, { onSession: echo.onSession })));
+  });
+  afterAll(() => server.close());
+
+  it('thousands of tiny writes are joined into few records and all come back in order', async () => {
+    const { channel, session } = await openSession(port, requesterInit(ids, suite));
+    const back = collect(channel);
+    const closed = closedOf(channel);
+    const h = createHash('sha256');
+    for (let i = 0; i < 20_000; i++) {
+      const piece = Buffer.from(`${i},`);
+      h.update(piece);
+      channel.write(piece);
+    }
+    channel.end();
+    await closed;
+    expect(back.hash.digest('hex')).toBe(h.digest('hex'));
+    // Data records, the end-of-stream message and END_SESSION, all under the data key.
+    expect(session.secured.sendSequenceNumber).toBeLessThan(100n);
   });
 });
