@@ -3,11 +3,13 @@
  * Exit codes: 0 success, 1 operation failed (one-line reason on stderr), 2 usage error.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAgentCommand } from './agent.js';
 import { registerDemoCommand } from './demo.js';
 import { registerLuksCommands } from './luks.js';
 import { registerPkiCommands } from './pki.js';
 import { registerRackCommands } from './rack.js';
 import { registerSpdmCommands } from './spdm.js';
+import { registerStatusCommand } from './status.js';
 
 export function buildProgram(): Command {
   const program = new Command('tq')
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
   registerRackCommands(program);
   registerLuksCommands(program);
   registerSpdmCommands(program);
+  registerAgentCommand(program);
+  registerStatusCommand(program);
   registerDemoCommand(program);
   return program;
 }

@@ -1,5 +1,6 @@
 /**
- * `tq rack ...`: offline tools for the rack secret.
+ * `tq rack ...`: tools for the rack secret.
+ *   init        initialize a rack over SPDM from the operator's machine (rack-init.ts)
  *   gen-config  make a rack secret and write one ledger per sled of a `tq pki init` directory
  *   recover     rebuild the rack secret from ledger files gathered by hand
  * Output names files, the rack id and fingerprints; storage keys only with --print-keys, after
@@ -11,6 +12,7 @@ import type { KeyHash } from '../keys/index.js';
 import { UUID_PATTERN } from '../ledger/schema.js';
 import { CliError } from './main.js';
 import { genConfig } from './rack-gen-config.js';
+import { registerRackInitCommand } from './rack-init.js';
 import { recover } from './rack-recover.js';
 
 function intArg(name: string, min: number, max: number): (v: string) => number {
@@ -88,7 +90,10 @@ async function runRecover(files: string[], o: RecoverOptions): Promise<void> {
 
 /** Adds the `rack` command group to `program`. */
 export function registerRackCommands(program: Command): void {
-  const rack = program.command('rack').description('offline rack-secret tools: generate ledgers, recover');
+  const rack = program
+    .command('rack')
+    .description('rack-secret tools: initialize a rack over SPDM, generate ledgers offline, recover');
+  registerRackInitCommand(rack);
   rack
     .command('gen-config')
     .description('make a rack secret and write one ledger per sled of a `tq pki init` directory')
