@@ -14,6 +14,7 @@ import type { TransportConnection } from '../transport/connection.js';
 import { type ListenTcpInit, listenTcp, type TcpServerHandle } from '../transport/tcp.js';
 import { ResponderCore } from './core.js';
 import type { ResponderInit } from './init.js';
+import { ResponderSlots } from './local-identity.js';
 import { type SpdmLogger, type SpdmServeOutcome, serveSpdm } from './serve.js';
 import { resolveSessionOptions } from './session-host.js';
 import { ResponderSessions, type ResponderSessionsInit } from './sessions.js';
@@ -65,15 +66,20 @@ export interface ServeInit extends Omit<ResponderRunInit, 'signal'> {
 
 /**
  * Listens on TCP (`listen`: address, framing, limits) and runs `run` with `init` for every
- * connection. Resolves once bound.
+ * connection. Resolves once bound. The certificate slots are resolved once (leaf parsed, key
+ * checked against it) and shared by every connection.
  * @throws SpdmError Transport when the address cannot be bound; TypeError / RangeError for bad
  *   options (checked once, before listening).
  */
 export async function serve(listen: ListenTcpInit, init: ServeInit = {}): Promise<TcpServerHandle> {
-  new ResponderCore(init);
-  resolveSessionOptions(init);
+  const shared: ServeInit =
+    init.slots === undefined || init.slots instanceof ResponderSlots
+      ? init
+      : { ...init, slots: new ResponderSlots(init.slots) };
+  new ResponderCore(shared);
+  resolveSessionOptions(shared);
   return listenTcp(listen, async (conn) => {
-    const outcome = await run(conn, init);
+    const outcome = await run(conn, shared);
     try {
       init.onOutcome?.(outcome);
     } catch {
