@@ -37,23 +37,32 @@ export interface AgentCommandControl {
   readonly onStarted?: (agent: Agent) => void;
 }
 
-/** Resolves with the name of whatever stopped us first: SIGINT, SIGTERM or the signal. */
-function untilStopped(signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (why: string) => () => {
+/**
+ * Resolves with the name of whatever stopped us first: SIGINT, SIGTERM or the signal.
+ * `cancel()` removes the listeners (a start that failed).
+ */
+function untilStopped(signal?: AbortSignal): { stopped: Promise<string>; cancel: () => void } {
+  let cancel: () => void = () => {};
+  const stopped = new Promise<string>((resolve) => {
+    const detach = () => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
       signal?.removeEventListener('abort', onAbort);
+    };
+    const stop = (why: string) => () => {
+      detach();
       resolve(why);
     };
     const onInt = stop('SIGINT');
     const onTerm = stop('SIGTERM');
     const onAbort = stop('abort');
+    cancel = detach;
     if (signal?.aborted) return onAbort();
     process.once('SIGINT', onInt);
     process.once('SIGTERM', onTerm);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+  return { stopped, cancel };
 }
 
 /** Runs the agent until stopped. @throws CliError (exit 1) for a bad config or a failed start. */
@@ -73,10 +82,11 @@ export async function runAgent(o: AgentCommandOptions, ctl: AgentCommandControl 
     );
   const agent = new Agent({ config, log });
   // Listen for the signals before starting, so a SIGTERM during start is a clean stop.
-  const stopped = untilStopped(ctl.signal);
+  const { stopped, cancel } = untilStopped(ctl.signal);
   try {
     await agent.start();
   } catch (e) {
+    cancel();
     throw new CliError(`agent ${config.sledId}: cannot start: ${e instanceof Error ? e.message : String(e)}`);
   }
   const http = agent.httpAddress === null ? 'off' : formatHostPort(agent.httpAddress);

@@ -8,6 +8,8 @@
  */
 import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run as runRequester } from '@trust-quorum/spdm/requester/run';
+import { connectTcp } from '@trust-quorum/spdm/transport/tcp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { loadAgentConfig } from '../../src/agent/config.js';
@@ -15,7 +17,11 @@ import { readPkiMembers } from '../../src/cli/rack-pki-dir.js';
 import { recover } from '../../src/cli/rack-recover.js';
 import type { AgentState, AgentStatus } from '../../src/http/status.js';
 import { loadIdentity, loadTrustedRoot } from '../../src/pki/index.js';
+import type { ShareProtocolMessage } from '../../src/protocol/message.js';
+import { LedgerBytes } from '../../src/protocol/rack-init.js';
+import { MessageReader, writeMessage } from '../../src/protocol/stream.js';
 import { initRack, type RackInitEvent } from '../../src/rack-init/coordinator.js';
+import { RACK_INIT_MAX_MESSAGE_BYTES } from '../../src/rack-init/participant.js';
 import {
   addSleds,
   type ConfigExtras,
@@ -189,6 +195,60 @@ describe('Agent with rack init', () => {
       ],
     };
     await expect(init(swapped, 2)).rejects.toThrow(/authenticated as CN=sled-/);
+  });
+});
+
+describe('Agent rack-init sessions', () => {
+  async function session(identityDir: string, port: number) {
+    const id = loadIdentity(identityDir);
+    const conn = await connectTcp('127.0.0.1', port);
+    const { channel } = await runRequester(conn, {
+      identity: { certificates: id.chainDer, privateKey: id.privateKey },
+      trustedRoots: [loadTrustedRoot(join(base.pkiDir, 'root.pem'))],
+    });
+    channel.on('error', () => {});
+    const reader = new MessageReader(channel, { maxMessageBytes: RACK_INIT_MAX_MESSAGE_BYTES });
+    const ask = async (m: ShareProtocolMessage) => {
+      await writeMessage(channel, m, { maxMessageBytes: RACK_INIT_MAX_MESSAGE_BYTES });
+      return reader.next({ timeoutMs: 5000 });
+    };
+    return { channel, ask, close: () => channel.destroy() };
+  }
+
+  it('only the operator may prepare: a member sled gets Unsupported from the share server', async () => {
+    const rack = await rackOf(2);
+    const [a] = await Promise.all(rack.sleds.map((s) => startAgent(s.config)));
+    const ledger = Buffer.from('{}');
+    const s = await session(join(base.pkiDir, 'sled-2'), rack.sleds[0]!.spdmPort);
+    try {
+      expect(await s.ask({ type: 'Prepare', ledger: new LedgerBytes(ledger) })).toEqual({
+        type: 'Error',
+        code: 'Unsupported',
+      });
+    } finally {
+      s.close();
+    }
+    expect(a!.state).toBe('awaiting-init');
+  });
+
+  it('reads a Prepare above the 1 MiB default framing bound from the operator', async () => {
+    const rack = await rackOf(2);
+    await Promise.all(rack.sleds.map((s) => startAgent(s.config)));
+    const s = await session(join(base.pkiDir, 'operator'), rack.sleds[0]!.spdmPort);
+    try {
+      const big = new LedgerBytes(new Uint8Array(2 * 1024 * 1024).fill(0x20));
+      // Read whole and refused as not a ledger (a framing failure would end the session) ...
+      expect(await s.ask({ type: 'Prepare', ledger: big })).toEqual({ type: 'Error', code: 'BadRequest' });
+      // ... and the session goes on.
+      expect(
+        await s.ask({ type: 'Commit', rackId: '0123abcd-0000-4000-8000-00000000000a', epoch: 1 }),
+      ).toEqual({
+        type: 'Error',
+        code: 'NotInitialized',
+      });
+    } finally {
+      s.close();
+    }
   });
 });
 

@@ -46,6 +46,8 @@ export interface ConfigExtras {
   readonly unlock?: Record<string, unknown>;
   readonly services?: readonly Record<string, unknown>[];
   readonly staticPeers?: readonly string[];
+  /** Replaces `{ enabled: false }`. */
+  readonly discovery?: Record<string, unknown>;
 }
 
 /** The JSON agent config of one sled of `rack` (static peers: every other sled). */
@@ -60,7 +62,7 @@ export function agentConfig(rack: TestRackDir, s: TestSledSpec, extras: ConfigEx
     staticPeers: extras.staticPeers ?? others,
     spdm: { listen: `127.0.0.1:${s.spdmPort}` },
     http: { listen: `127.0.0.1:${s.httpPort}` },
-    discovery: { enabled: false },
+    discovery: extras.discovery ?? { enabled: false },
     timeouts: { connectMs: 2000, sessionMs: 5000, retryBaseMs: 100, retryMaxMs: 400 },
     ...(extras.unlock ? { unlock: extras.unlock } : {}),
     ...(extras.services ? { services: extras.services } : {}),
