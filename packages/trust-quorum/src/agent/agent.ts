@@ -106,6 +106,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   #disks: DiskStatus[] = [];
   #supervisor: ServiceSupervisor | null = null;
   #running: Promise<void> | null = null;
+  #starting: Promise<void> | null = null;
   #statsTimer: NodeJS.Timeout | null = null;
   #statsSync: ServerStatsSync | null = null;
 
@@ -146,20 +147,26 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.#started) throw new TypeError('Agent.start: called twice');
     this.#started = true;
     this.#setState('starting', null);
+    this.#starting = this.#startParts();
     try {
-      this.#loadIdentity();
-      await this.#loadLedger();
-      await this.#startServer();
-      await this.#startDiscovery();
-      await this.#startHttp();
+      await this.#starting;
     } catch (e) {
       await this.stop();
       throw e;
     }
+    if (this.#stopping !== null) return; // stop() was called meanwhile
     this.#statsSync = syncServerStats(this.#server!, this.metrics);
     this.#statsTimer = setInterval(() => this.#syncMetrics(), 1000);
     this.#statsTimer.unref();
     this.#decide();
+  }
+
+  async #startParts(): Promise<void> {
+    this.#loadIdentity();
+    await this.#loadLedger();
+    await this.#startServer();
+    await this.#startDiscovery();
+    await this.#startHttp();
   }
 
   #loadIdentity(): void {
@@ -254,7 +261,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const { config } = this;
     const d = config.discovery;
     try {
-      this.#discovery = await Discovery.start({
+      const discovery = await Discovery.start({
         sledId: config.sledId,
         spdmPort: this.#spdmAddress!.port,
         rackId: this.#ledger?.rackId ?? null,
@@ -269,6 +276,9 @@ export class Agent extends EventEmitter<AgentEvents> {
         staticPeers: config.staticPeers,
         log: this.#log,
       });
+      // A retry may finish after stop() began: nobody else would close it then.
+      if (this.#stopping !== null && attempt > 1) await discovery.close();
+      else this.#discovery = discovery;
     } catch (e) {
       const delay = Math.min(DISCOVERY_RETRY_MS[1], DISCOVERY_RETRY_MS[0] * 2 ** Math.min(attempt - 1, 10));
       this.#log.warn(
@@ -492,6 +502,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   async #shutdown(): Promise<void> {
+    await this.#starting?.catch(() => {});
     if (this.#started) this.#setState('stopping', null);
     this.#work.abort(new TrustQuorumError('Aborted', 'agent stopping'));
     if (this.#statsTimer !== null) clearInterval(this.#statsTimer);

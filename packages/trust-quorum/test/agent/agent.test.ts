@@ -7,6 +7,7 @@
  * hook receives exactly the rack-derived key; a failing hook fails the agent; services start.
  */
 import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { run as runRequester } from '@trust-quorum/spdm/requester/run';
 import { connectTcp } from '@trust-quorum/spdm/transport/tcp';
@@ -16,7 +17,7 @@ import { loadAgentConfig } from '../../src/agent/config.js';
 import { readPkiMembers } from '../../src/cli/rack-pki-dir.js';
 import { recover } from '../../src/cli/rack-recover.js';
 import type { AgentState, AgentStatus } from '../../src/http/status.js';
-import { loadIdentity, loadTrustedRoot } from '../../src/pki/index.js';
+import { initPki, loadIdentity, loadTrustedRoot } from '../../src/pki/index.js';
 import type { ShareProtocolMessage } from '../../src/protocol/message.js';
 import { LedgerBytes } from '../../src/protocol/rack-init.js';
 import { MessageReader, writeMessage } from '../../src/protocol/stream.js';
@@ -275,6 +276,40 @@ describe('Agent without a usable ledger', () => {
     expect(agent.state).toBe('failed');
     expect(agent.reason).toMatch(/the share \(x=2\) is not sled-1's \(x=1\)/);
     expect(agent.status().state).toBe('failed');
+  });
+});
+
+describe('Agent start and stop', () => {
+  it('stop() during start() waits for it and leaves nothing listening', async () => {
+    const rack = await rackOf(1);
+    const [s] = rack.sleds;
+    const agent = new Agent({ config: await loadAgentConfig(s!.config) });
+    const started = agent.start();
+    const stopped = agent.stop();
+    await Promise.all([started, stopped]);
+    expect(agent.state).toBe('stopping');
+    for (const port of [s!.spdmPort, s!.httpPort]) {
+      const probe = createServer();
+      await new Promise<void>((resolve, reject) => {
+        probe.once('error', reject);
+        probe.listen(port, '127.0.0.1', resolve);
+      });
+      await new Promise((r) => probe.close(r));
+    }
+  });
+
+  it('start() fails (and cleans up) when the identity does not chain to the trusted root', async () => {
+    const rack = await rackOf(1);
+    const [s] = rack.sleds;
+    const config = await loadAgentConfig(s!.config);
+    const other = join(base.dir, 'other-pki');
+    await initPki({ outDir: other, sleds: 1, rackName: 'other' });
+    const agent = new Agent({ config: { ...config, trustedRoot: join(other, 'root.pem') } });
+    await expect(agent.start()).rejects.toMatchObject({
+      code: 'InvalidConfig',
+      message: /does not start at the trusted root/,
+    });
+    expect(agent.spdmAddress).toBeNull();
   });
 });
 

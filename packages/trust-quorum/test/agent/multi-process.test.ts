@@ -19,7 +19,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,6 +220,15 @@ describe('a 5-sled rack of agent processes', () => {
     // SIGTERM (and SIGINT for one) exit 0.
     expect(await agents.stop(['sled-1'], 'SIGINT')).toEqual([0]);
     expect(await agents.stop()).toEqual([0, 0, 0, 0]);
+    // No share reached a log or an output.
+    const ys = await Promise.all(
+      rack.sleds.map(
+        async (s) =>
+          JSON.parse(await readFile(join(s.ledgerDirs[0]!, 'ledger.json'), 'utf8')).share.y as string,
+      ),
+    );
+    const everything = procs.map((p) => p.out + p.err).join('\n');
+    for (const y of ys) expect(everything).not.toContain(y);
 
     // Cold boot: all five at once.
     agents.start();
@@ -258,6 +267,7 @@ describe('a 5-sled rack of agent processes', () => {
         { diskIds: [...ALL.map(diskOf), 'wrong'] },
       );
       const keyOf = (disk: string) => r.keys.find((k) => k.diskId === disk)!;
+      const keysHex = r.keys.map((k) => Buffer.from(k.expose()).toString('hex'));
       const light = { pbkdf: { kind: 'pbkdf2' as const, iterations: 1000 }, cryptsetup: CRYPTSETUP };
       try {
         for (const id of ALL) {
@@ -292,6 +302,8 @@ describe('a 5-sled rack of agent processes', () => {
       expect(sled5.err).toMatch(/"state":"failed"/);
       expect(sled5.err).not.toMatch(/"state":"unlocked"/);
       expect(await agents.stop()).toEqual([0, 0, 0, 0, 0]);
+      const everything = procs.map((p) => p.out + p.err).join('\n');
+      for (const hex of keysHex) expect(everything).not.toContain(hex);
     },
     60_000,
   );
