@@ -12,7 +12,7 @@
  * Chain retrieval is bounded: the first CERTIFICATE fixes the total, which must not exceed
  * `maxCertChainSize`; every portion must be no longer than asked and make progress; the buffer
  * is allocated once (CertChainAssembler). A chain whose digest the `chainCache` knows is not
- * fetched again (but validated again). Validation: identity/validate.ts against `trustedRoots`;
+ * fetched again (but validated again, through the cache's remembered validations). Validation: identity/validate.ts against `trustedRoots`;
  * a chain that does not hash to its DIGESTS entry is refused (InvalidCertificate).
  */
 
@@ -163,13 +163,16 @@ export class Authenticator {
         `slot ${slotId}: certificate chain does not match its DIGESTS entry`,
       );
     }
-    const validated = validateCertChain(chain, {
+    const opts = {
       hash: suite.hash,
       asym: suite.asym,
       trustedRoots: this.cfg.trustedRoots,
       version: this.#state.negotiated.version,
       role: 'responder',
-    });
+    } as const;
+    const validated = this.cfg.chainCache
+      ? this.cfg.chainCache.validations.validate(chain, opts)
+      : validateCertChain(chain, opts);
     this.cfg.chainCache?.set(suite.hash, digest, chain);
     const result: CertificateResult = { slotId, chain, digest, validated, fromCache: !!cached, requests };
     this.#peers.set(slotId, result);

@@ -3,14 +3,20 @@
  * holds the chain whose digest DIGESTS reports may skip GET_CERTIFICATE). Shared between
  * connections: pass one instance in `RequesterInit.chainCache`. The key includes the hash
  * algorithm, since RootHash and the digest both depend on it. A hit is only a shortcut: the
- * driver validates the cached chain again, and CHALLENGE_AUTH's CertChainHash must match it.
- * Bounded: the least recently used entry goes when `maxEntries` is reached.
+ * driver checks the chain against the digest and validates it again, and CHALLENGE_AUTH's
+ * CertChainHash must match it. Validations are remembered too (`validations`,
+ * identity/validated-cache.ts): the same chain under the same roots and options, while every
+ * certificate is within its validity, is not parsed or verified again.
+ * Bounded: the least recently used entry goes when `maxEntries` is reached (in each).
  */
 import { toHex } from '../codec/bytes.js';
 import type { HashInfo } from '../crypto/algorithms.js';
+import { ValidatedChainCache } from '../identity/validated-cache.js';
 
 export class CertChainCache {
   readonly maxEntries: number;
+  /** Remembered validations of the chains (shared by every connection using this cache). */
+  readonly validations: ValidatedChainCache;
   readonly #map = new Map<string, Uint8Array>();
 
   /** @throws RangeError for maxEntries < 1. */
@@ -18,6 +24,7 @@ export class CertChainCache {
     this.maxEntries = init.maxEntries ?? 64;
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
       throw new RangeError('maxEntries must be >= 1');
+    this.validations = new ValidatedChainCache({ maxEntries: this.maxEntries });
   }
 
   static key(hash: HashInfo, digest: Uint8Array): string {
@@ -52,5 +59,6 @@ export class CertChainCache {
 
   clear(): void {
     this.#map.clear();
+    this.validations.clear();
   }
 }

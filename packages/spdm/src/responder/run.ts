@@ -10,6 +10,7 @@
  * (sessions.ts), which ends the session and, with it the last one, the connection.
  */
 import { SpdmError } from '../errors.js';
+import { ValidatedChainCache } from '../identity/validated-cache.js';
 import type { TransportConnection } from '../transport/connection.js';
 import { type ListenTcpInit, listenTcp, type TcpServerHandle } from '../transport/tcp.js';
 import { ResponderCore } from './core.js';
@@ -64,18 +65,28 @@ export interface ServeInit extends Omit<ResponderRunInit, 'signal'> {
   readonly onOutcome?: (outcome: SpdmServeOutcome) => void;
 }
 
+/** `init` with what every connection can share made once: the slots and a validation cache. */
+function sharedInit(init: ServeInit): ServeInit {
+  const slots =
+    init.slots === undefined || init.slots instanceof ResponderSlots
+      ? init.slots
+      : new ResponderSlots(init.slots);
+  const m = init.mutualAuth;
+  const mutualAuth =
+    m?.trustedRoots?.length && !m.validatedChains ? { ...m, validatedChains: new ValidatedChainCache() } : m;
+  return { ...init, ...(slots ? { slots } : {}), ...(mutualAuth ? { mutualAuth } : {}) };
+}
+
 /**
  * Listens on TCP (`listen`: address, framing, limits) and runs `run` with `init` for every
  * connection. Resolves once bound. The certificate slots are resolved once (leaf parsed, key
- * checked against it) and shared by every connection.
+ * checked against it) and shared by every connection, and so are the validations of presented
+ * requester chains (MutualAuthInit.validatedChains, made here when absent).
  * @throws SpdmError Transport when the address cannot be bound; TypeError / RangeError for bad
  *   options (checked once, before listening).
  */
 export async function serve(listen: ListenTcpInit, init: ServeInit = {}): Promise<TcpServerHandle> {
-  const shared: ServeInit =
-    init.slots === undefined || init.slots instanceof ResponderSlots
-      ? init
-      : { ...init, slots: new ResponderSlots(init.slots) };
+  const shared = sharedInit(init);
   new ResponderCore(shared);
   resolveSessionOptions(shared);
   return listenTcp(listen, async (conn) => {

@@ -9,6 +9,7 @@
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { KeyExchangeTranscriptParts } from '../crypto/transcript.js';
+import type { ValidatedChainCache } from '../identity/validated-cache.js';
 import type { Negotiated } from '../negotiated.js';
 import type { PeerIdentity } from '../session/peer.js';
 import type { SecuredSession } from '../session/secured-session.js';
@@ -30,6 +31,12 @@ export interface MutualAuthInit {
   readonly requesterSlotId?: number;
   /** Validation time for presented chains (default: now). */
   readonly now?: Date;
+  /**
+   * Remembered validations of presented chains, shared between connections (a requester that
+   * comes back with the same chain is not validated again while it stays valid). `serve()`
+   * makes one per listener when absent; `run()` without it validates every presentation.
+   */
+  readonly validatedChains?: ValidatedChainCache;
 }
 
 /** Options of the responder's session layer. */

@@ -9,7 +9,8 @@
  * trusted roots, with role 'requester' and a leaf key of the negotiated ReqBaseAsymAlg
  * (identity/validate.ts). A chain that does not validate is answered ERROR(InvalidRequest) and
  * forgets any chain presented before; a valid one becomes the CM of the next KEY_EXCHANGE on
- * this connection (kept until replaced). Why presenting a chain outside every transcript is
+ * this connection (kept until replaced). With `mutualAuth.validatedChains` a chain validated
+ * before (on any connection) is not validated again while it stays valid. Why presenting a chain outside every transcript is
  * sound: see msgs/vendor-chain.ts (FINISH signs over Hash(CM)).
  */
 import { SpdmError } from '../errors.js';
@@ -54,15 +55,19 @@ export function vendorDefinedHandler(host: SessionHost): RequestHandler {
         throw unexpected(WHAT, 'mutual authentication not negotiated');
       host.presentedRequester = undefined;
       let validated: ReturnType<typeof validateCertChain>;
+      const m = host.options.mutualAuth;
+      const opts = {
+        hash: suite.hash,
+        asym: suite.reqAsym,
+        trustedRoots: roots,
+        version: n.version,
+        role: 'requester',
+        ...(m?.now ? { now: m.now } : {}),
+      } as const;
       try {
-        validated = validateCertChain(req.payload, {
-          hash: suite.hash,
-          asym: suite.reqAsym,
-          trustedRoots: roots,
-          version: n.version,
-          role: 'requester',
-          ...(host.options.mutualAuth?.now ? { now: host.options.mutualAuth.now } : {}),
-        });
+        validated = m?.validatedChains
+          ? m.validatedChains.validate(req.payload, opts)
+          : validateCertChain(req.payload, opts);
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
         throw new SpdmError('InvalidCertificate', `${WHAT}: requester chain refused: ${why}`, {
@@ -71,7 +76,7 @@ export function vendorDefinedHandler(host: SessionHost): RequestHandler {
         });
       }
       const slotId = host.options.mutualAuth?.requesterSlotId ?? 0;
-      const peer = peerIdentityOf(req.payload, suite.hash.size, slotId);
+      const peer = peerIdentityOf(req.payload, suite.hash.size, slotId, validated.leafSubject);
       host.presentedRequester = { certChain: peer.certChain, leafKey: validated.leafKey, peer };
       const response = encodeToBytes(encodeVendorDefinedResponse, presentChainResponse(n.version));
       return {

@@ -29,26 +29,37 @@ export function oneLineSubject(c: X509Certificate): string {
   return s.length > 100 ? `${s.slice(0, 97)}...` : s;
 }
 
+function subjectOfDer(der: Uint8Array): string {
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(der);
+  } catch (e) {
+    throw new SpdmError('InvalidCertificate', 'leaf certificate does not parse', { cause: e });
+  }
+  return oneLineSubject(leaf);
+}
+
 /**
- * Builds the identity from a chain structure (copied).
+ * Builds the identity from a chain structure (copied). `leafSubject`, when the caller has it
+ * from validating this very chain (ValidatedChain.leafSubject, the same rendering), saves
+ * parsing the leaf again.
  * @throws SpdmError InvalidMsgField / InvalidCertificate when the structure or its leaf does
  *   not parse.
  */
-export function peerIdentityOf(certChain: Uint8Array, hashSize: number, slotId: number): PeerIdentity {
+export function peerIdentityOf(
+  certChain: Uint8Array,
+  hashSize: number,
+  slotId: number,
+  leafSubject?: string,
+): PeerIdentity {
   const own = certChain.slice();
   const parsed = parseCertChain(own, hashSize);
   const leafDer = parsed.certs[parsed.certs.length - 1];
   if (!leafDer) throw new SpdmError('InvalidCertificate', 'certificate chain without certificates');
-  let leaf: X509Certificate;
-  try {
-    leaf = new X509Certificate(leafDer);
-  } catch (e) {
-    throw new SpdmError('InvalidCertificate', 'leaf certificate does not parse', { cause: e });
-  }
   return {
     chain: parsed.certs.map((c) => c.slice()),
     leafCertificate: leafDer.slice(),
-    leafSubject: oneLineSubject(leaf),
+    leafSubject: leafSubject ?? subjectOfDer(leafDer),
     certChain: own,
     slotId,
   };
