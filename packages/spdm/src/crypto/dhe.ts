@@ -3,10 +3,10 @@
  *
  * ExchangeData is the raw public point X ‖ Y, each coordinate big-endian and left-padded to the
  * field size (32/48/66 bytes), without the SEC1 0x04 prefix. The shared secret is the X
- * coordinate of the product point, field-size bytes. The private key lives in a node KeyObject
- * (never exported as bytes) and is dropped after its one use.
+ * coordinate of the product point, field-size bytes. The private key lives in a node ECDH
+ * object (OpenSSL EC_KEY; never exported as bytes) and is dropped after its one use.
  */
-import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createECDH, createPublicKey, type ECDH, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import { SpdmError } from '../errors.js';
 import { ERROR_CODE } from '../msgs/codes.js';
@@ -44,8 +44,46 @@ function curveOf(info: DheInfo): CurveParams {
   return c;
 }
 
-function toBigInt(b: Uint8Array): bigint {
-  return b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b).toString('hex')}`);
+/** `n` as `size` big-endian bytes. */
+function bigEndian(n: bigint, size: number): Buffer {
+  return Buffer.from(n.toString(16).padStart(2 * size, '0'), 'hex');
+}
+
+/** The field prime as big-endian bytes of the coordinate width, per curve. */
+const PRIME_BYTES = new Map<string, Buffer>();
+
+function primeBytes(info: DheInfo, curve: CurveParams): Buffer {
+  let p = PRIME_BYTES.get(info.curve);
+  if (!p) {
+    p = bigEndian(curve.p, info.exchangeSize / 2);
+    PRIME_BYTES.set(info.curve, p);
+  }
+  return p;
+}
+
+function invalidPoint(info: DheInfo, why: string, cause?: unknown): SpdmError {
+  return new SpdmError('InvalidMsgField', `DHE ExchangeData for ${info.name}: ${why}`, {
+    wireCode: ERROR_CODE.InvalidRequest,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * Size and coordinate range of a peer's ExchangeData: exactly D bytes, X and Y both below p
+ * (big-endian comparison with p). Whether the point is on the curve is OpenSSL's check.
+ * @throws SpdmError('InvalidMsgField')
+ */
+function checkExchangeData(info: DheInfo, exchangeData: Uint8Array): void {
+  const curve = curveOf(info);
+  const n = info.exchangeSize / 2;
+  if (exchangeData.length !== info.exchangeSize) {
+    throw invalidPoint(info, `${exchangeData.length} bytes, want ${2 * n}`);
+  }
+  const p = primeBytes(info, curve);
+  const b = Buffer.from(exchangeData.buffer, exchangeData.byteOffset, exchangeData.length);
+  if (b.compare(p, 0, n, 0, n) >= 0 || b.compare(p, 0, n, n, 2 * n) >= 0) {
+    throw invalidPoint(info, 'coordinate out of range');
+  }
 }
 
 /**
@@ -56,30 +94,20 @@ function toBigInt(b: Uint8Array): bigint {
 export function dhePublicKeyFromExchangeData(dhe: DheLike, exchangeData: Uint8Array): KeyObject {
   const info = resolveDhe(dhe);
   const curve = curveOf(info);
+  checkExchangeData(info, exchangeData);
   const n = info.exchangeSize / 2;
-  const bad = (why: string) =>
-    new SpdmError('InvalidMsgField', `DHE ExchangeData for ${info.name}: ${why}`, {
-      wireCode: ERROR_CODE.InvalidRequest,
-    });
-  if (exchangeData.length !== info.exchangeSize) throw bad(`${exchangeData.length} bytes, want ${2 * n}`);
-  const x = exchangeData.subarray(0, n);
-  const y = exchangeData.subarray(n);
-  if (toBigInt(x) >= curve.p || toBigInt(y) >= curve.p) throw bad('coordinate out of range');
   try {
     return createPublicKey({
       key: {
         kty: 'EC',
         crv: curve.jwk,
-        x: Buffer.from(x).toString('base64url'),
-        y: Buffer.from(y).toString('base64url'),
+        x: Buffer.from(exchangeData.subarray(0, n)).toString('base64url'),
+        y: Buffer.from(exchangeData.subarray(n)).toString('base64url'),
       },
       format: 'jwk',
     });
   } catch (e) {
-    throw new SpdmError('InvalidMsgField', `DHE ExchangeData for ${info.name}: not a point on the curve`, {
-      wireCode: ERROR_CODE.InvalidRequest,
-      cause: e,
-    });
+    throw invalidPoint(info, 'not a point on the curve', e);
   }
 }
 
@@ -100,36 +128,40 @@ export interface DheKeyPair {
   destroy(): void;
 }
 
-function fixedWidth(b64url: string | undefined, size: number): Uint8Array {
-  const raw = Buffer.from(b64url ?? '', 'base64url');
-  if (raw.length > size) throw new Error('DHE: coordinate longer than the field');
-  const out = new Uint8Array(size);
-  out.set(raw, size - raw.length);
-  return out;
-}
-
+/**
+ * One ephemeral key in an OpenSSL EC_KEY (node's ECDH class): keygen and the shared secret on
+ * raw points, without building KeyObjects or converting through JWK (about 3x faster for
+ * P-256 than generateKeyPairSync + diffieHellman). The private key never leaves the object.
+ */
 class EcdheKeyPair implements DheKeyPair {
   readonly info: DheInfo;
   readonly exchangeData: Uint8Array;
-  #privateKey: KeyObject | null;
+  #ecdh: ECDH | null;
 
   constructor(info: DheInfo) {
     this.info = info;
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: info.curve });
-    const jwk = publicKey.export({ format: 'jwk' });
-    const n = info.exchangeSize / 2;
-    this.exchangeData = new Uint8Array(info.exchangeSize);
-    this.exchangeData.set(fixedWidth(jwk.x, n), 0);
-    this.exchangeData.set(fixedWidth(jwk.y, n), n);
-    this.#privateKey = privateKey;
+    const ecdh = createECDH(info.curve);
+    // Uncompressed SEC1 point, 0x04 ‖ X ‖ Y, each coordinate at the field width.
+    const point = ecdh.generateKeys();
+    if (point.length !== info.exchangeSize + 1) throw new Error(`DHE: public point of ${point.length} bytes`);
+    this.exchangeData = new Uint8Array(point.subarray(1));
+    this.#ecdh = ecdh;
   }
 
   computeSecret(peerExchangeData: Uint8Array): Uint8Array {
-    const privateKey = this.#privateKey;
-    if (!privateKey) throw new RangeError('DHE key pair already used or destroyed');
-    const publicKey = dhePublicKeyFromExchangeData(this.info, peerExchangeData);
-    this.#privateKey = null;
-    const secret = asU8(diffieHellman({ privateKey, publicKey }));
+    const ecdh = this.#ecdh;
+    if (!ecdh) throw new RangeError('DHE key pair already used or destroyed');
+    checkExchangeData(this.info, peerExchangeData);
+    const point = Buffer.allocUnsafe(peerExchangeData.length + 1);
+    point[0] = 0x04;
+    point.set(peerExchangeData, 1);
+    let secret: Uint8Array;
+    try {
+      secret = asU8(ecdh.computeSecret(point));
+    } catch (e) {
+      throw invalidPoint(this.info, 'not a point on the curve', e);
+    }
+    this.#ecdh = null;
     if (secret.length !== this.info.secretSize) {
       secret.fill(0);
       throw new Error(`DHE: shared secret of ${secret.length} bytes`);
@@ -138,11 +170,11 @@ class EcdheKeyPair implements DheKeyPair {
   }
 
   destroy(): void {
-    this.#privateKey = null;
+    this.#ecdh = null;
   }
 
   [inspect.custom](): string {
-    return `DheKeyPair { group: '${this.info.name}', used: ${this.#privateKey === null} }`;
+    return `DheKeyPair { group: '${this.info.name}', used: ${this.#ecdh === null} }`;
   }
 
   toJSON(): { group: string } {
