@@ -29,7 +29,24 @@ export function oneLineSubject(c: X509Certificate): string {
   return s.length > 100 ? `${s.slice(0, 97)}...` : s;
 }
 
+/**
+ * Leaf subjects already rendered, by the leaf's exact DER (public data; the same peers come
+ * back session after session). Bounded: the oldest entry goes first.
+ */
+const subjects = new Map<string, string>();
+const MAX_SUBJECTS = 256;
+
 function subjectOfDer(der: Uint8Array): string {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.length).toString('latin1');
+  const known = subjects.get(key);
+  if (known !== undefined) return known;
+  const subject = parseSubject(der);
+  subjects.set(key, subject);
+  if (subjects.size > MAX_SUBJECTS) subjects.delete(subjects.keys().next().value as string);
+  return subject;
+}
+
+function parseSubject(der: Uint8Array): string {
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(der);
