@@ -73,20 +73,38 @@ export function mulBase(s: bigint): Point {
 }
 
 /**
- * Decodes compressed commitments (each a point on the curve, not the identity).
+ * Points decoded before, by their exact compressed encoding (public commitments: a ledger's k
+ * points are decoded for every share the collector checks, and decompression, a square root
+ * mod p, was most of a check). Bounded: the oldest entry goes first. Points are immutable.
+ */
+const decoded = new Map<string, Point>();
+const MAX_DECODED = 1024;
+
+function decodePoint(b: Uint8Array, j: number): Point {
+  if (b.length !== POINT_BYTES) {
+    throw new TrustQuorumError('InvalidCommitments', `commitment ${j}: ${b.length} bytes, want 33`);
+  }
+  const key = Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+  const known = decoded.get(key);
+  if (known !== undefined) return known;
+  let p: Point;
+  try {
+    p = Point.fromBytes(b);
+  } catch (e) {
+    throw new TrustQuorumError('InvalidCommitments', `commitment ${j} is not a point of P-256`, {
+      cause: e,
+    });
+  }
+  decoded.set(key, p);
+  if (decoded.size > MAX_DECODED) decoded.delete(decoded.keys().next().value as string);
+  return p;
+}
+
+/**
+ * Decodes compressed commitments (each a point on the curve, not the identity); points seen
+ * before come from a bounded memo.
  * @throws TrustQuorumError InvalidCommitments on any malformed point.
  */
 export function decodePoints(encoded: readonly Uint8Array[]): Point[] {
-  return encoded.map((b, j) => {
-    if (b.length !== POINT_BYTES) {
-      throw new TrustQuorumError('InvalidCommitments', `commitment ${j}: ${b.length} bytes, want 33`);
-    }
-    try {
-      return Point.fromBytes(b);
-    } catch (e) {
-      throw new TrustQuorumError('InvalidCommitments', `commitment ${j} is not a point of P-256`, {
-        cause: e,
-      });
-    }
-  });
+  return encoded.map(decodePoint);
 }

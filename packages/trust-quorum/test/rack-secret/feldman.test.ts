@@ -203,6 +203,19 @@ describe('combine errors', () => {
     expectCode(() => verifyShare(shares[0]!, []), 'InvalidCommitments');
   });
 
+  it('decoded commitments are remembered by content only: changed bytes are decoded afresh', () => {
+    expect(verifyShare(shares[0]!, commitments)).toBe(true);
+    expect(verifyShare(shares[0]!, commitments)).toBe(true);
+    const copy = commitments.map((c) => new Uint8Array(c));
+    expect(verifyShare(shares[0]!, copy)).toBe(true);
+    copy[1]![0] = 0x05;
+    expectCode(() => verifyShare(shares[0]!, copy), 'InvalidCommitments');
+    expectCode(() => verifyShare(shares[0]!, copy), 'InvalidCommitments');
+    copy[1]![0] = commitments[1]![0]! === 0x02 ? 0x03 : 0x02; // the other point with that x
+    expect(verifyShare(shares[0]!, copy)).toBe(false);
+    expect(verifyShare(shares[0]!, commitments)).toBe(true);
+  });
+
   it('arbitrary commitment bytes give a boolean or InvalidCommitments, nothing else', () => {
     const point = fc.oneof(
       fc.uint8Array({ minLength: 33, maxLength: 33 }),
