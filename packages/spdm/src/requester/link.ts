@@ -6,7 +6,11 @@
  *   one request in flight per connection), whose optional `onResponse` check runs right there,
  *   before the next frame is looked at, so a key switch it makes (FINISH_RSP -> data keys,
  *   KEY_UPDATE_ACK -> new request key) is in place for the very next record;
- * - application data of a session to that session (its SecureChannel).
+ * - application data of a session to that session (its SecureChannel). When the session's reader
+ *   is full (`onApp` returns a promise), no further frame is taken off the connection until the
+ *   application has read: the connection's queue fills, its socket pauses and TCP holds the
+ *   responder back (backpressure). A response behind that data waits too, so its deadline runs
+ *   while our own application is not reading.
  *
  * Requests are serialized in call order; a request is sealed and written in one synchronous
  * step, like every application record, so records leave in sequence-number order.
@@ -31,8 +35,11 @@ import type { Exchange } from './exchange.js';
 export interface LinkSession {
   readonly sessionId: number;
   readonly secured: SecuredSession;
-  /** An application message of this session arrived. */
-  onApp(m: AppMessage): void;
+  /**
+   * An application message of this session arrived. A promise means the session's reader is
+   * full: the link reads no further frame until it resolves (it must never reject).
+   */
+  onApp(m: AppMessage): Promise<void> | undefined;
   /** The link failed: the session is over with `error`. Must not throw. */
   onFailure(error: SpdmError): void;
 }
@@ -204,19 +211,22 @@ export class RequesterLink {
         return;
       }
       if (this.#failure) return;
+      let reader: Promise<void> | undefined;
       try {
-        this.#onFrame(frame);
+        reader = this.#onFrame(frame);
       } catch (e) {
         this.#fail(toSpdmError(e, 'SessionError'));
       }
+      if (reader) await reader; // backpressure: the application has not read yet
     }
   }
 
-  #onFrame(frame: Frame): void {
+  #onFrame(frame: Frame): Promise<void> | undefined {
+    if (frame.type === 'secured') return this.#onRecord(frame.payload);
     if (frame.type === 'spdm') this.#onPlain(frame.payload);
-    else if (frame.type === 'secured') this.#onRecord(frame.payload);
     else if (frame.type === 'binding-error') this.#fail(bindingErrorToSpdmError(frame));
     // A DSP0287 RoleInquiry needs no answer from the requester.
+    return undefined;
   }
 
   #onPlain(message: Uint8Array): void {
@@ -242,15 +252,12 @@ export class RequesterLink {
     this.#fail(new SpdmError('Transport', `unexpected ${describeFrame({ type: 'spdm', payload: message })}`));
   }
 
-  #onRecord(record: Uint8Array): void {
+  #onRecord(record: Uint8Array): Promise<void> | undefined {
     const sid = recordSessionId(record);
     const s = this.#sessions.get(sid);
     if (!s) throw new SpdmError('SessionError', `record for unknown session 0x${sid.toString(16)}`);
     const opened = s.secured.open(record);
-    if (opened.kind !== 'spdm') {
-      s.onApp(opened);
-      return;
-    }
+    if (opened.kind !== 'spdm') return s.onApp(opened);
     const p = this.#pending;
     if (!p || p.sessionId !== sid) {
       throw new SpdmError('SessionError', 'an SPDM message in the session that answers nothing we asked');

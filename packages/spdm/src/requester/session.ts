@@ -193,12 +193,15 @@ export class RequesterSession implements LinkSession {
     this.#startHeartbeat();
   }
 
-  onApp(m: AppMessage): void {
+  /** Hands application data to the channel; a promise while the application's reader is full. */
+  onApp(m: AppMessage): Promise<void> | undefined {
     if (this.#phase !== 'established' && this.#phase !== 'ending') {
       throw new SpdmError('SessionError', 'application data outside an established session');
     }
-    if (m.kind === 'data') this.#control?.deliver(m.payload);
-    else this.#control?.peerEnded();
+    const control = this.#control;
+    if (m.kind !== 'data') control?.peerEnded();
+    else if (control && !control.deliver(m.payload)) return control.drained();
+    return undefined;
   }
 
   onFailure(error: SpdmError): void {

@@ -8,7 +8,10 @@
  * - a record is opened with its session's current receive key (SecuredSession); an inner SPDM
  *   request goes to `core.handle(request, { sessionId })` and the answer is sealed with the
  *   right key and sent at once (before any application data can follow it); application data
- *   goes to the session's SecureChannel;
+ *   goes to the session's SecureChannel. When the application's read buffer is full, `onSecured`
+ *   returns a promise and the serve loop takes no further frame until the application has read
+ *   (backpressure: the connection's queue fills, its socket pauses, TCP holds the requester back);
+ *   the idle watchdogs are stopped meanwhile, since it is our reader, not the requester, that waits;
  * - a record that does not open (tampered, replayed, reordered, unknown session) is answered with
  *   ERROR(DecryptError) in the clear, like libspdm; then every session is ended with the error and
  *   the connection is closed (libspdm frees only that session: on TCP a stream that delivers a
@@ -231,9 +234,11 @@ export class ResponderSessions implements SessionHost {
 
   /**
    * The serve loop's hook for one secured record: opens it and acts on it. Replies are sent
-   * from here, never returned. Never throws.
+   * from here, never returned. A promise (resolving to null, never rejecting) when the record's
+   * data filled the application's read buffer: read no further frame before it resolves.
+   * Never throws.
    */
-  onSecured(record: Uint8Array): null {
+  onSecured(record: Uint8Array): null | Promise<null> {
     let sid: number;
     try {
       sid = recordSessionId(record);
@@ -265,10 +270,21 @@ export class ResponderSessions implements SessionHost {
         new SpdmError('SessionError', 'application data before the session was established'),
       );
     } else if (opened.kind === 'data') {
-      entry.control.deliver(opened.payload);
+      if (!entry.control.deliver(opened.payload)) return this.#waitForReader(entry.control);
     } else {
       entry.control.peerEnded();
     }
+    return null;
+  }
+
+  /** Backpressure: waits until the application reads; the idle watchdogs stop meanwhile. */
+  async #waitForReader(control: ChannelControl): Promise<null> {
+    for (const e of this.#entries.values()) {
+      if (e.timer) clearTimeout(e.timer);
+      e.timer = undefined;
+    }
+    await control.drained();
+    for (const e of this.#entries.values()) this.#arm(e);
     return null;
   }
 

@@ -6,7 +6,11 @@
  * queued meanwhile are joined first, `_writev`); the write callback fires once the transport has
  * taken every record of the chunk (the connection's send promise), so `write()` returning false
  * and 'drain' work as on a socket.
- * Reading: the session pushes each data record's bytes as they arrive.
+ * Reading: the session pushes each data record's bytes as they arrive. When the application's
+ * read buffer reaches `readableHighWaterMark`, `deliver` says so and the session layer stops
+ * taking frames off the connection until `drained()` resolves (the application read, through
+ * `_read`), so a slow reader holds back the connection, whose socket holds back the peer
+ * (backpressure end to end: application reader -> channel -> connection -> TCP).
  *
  * Ending (half-close, like TCP): `end()` sends an end-of-stream application message after the
  * pending writes; the peer's readable side then ends. When both directions have ended, the
@@ -42,8 +46,16 @@ export interface ChannelPort {
 
 /** What the session layer drives a channel with (not part of the channel's public surface). */
 export interface ChannelControl {
-  /** Bytes of one data record from the peer. */
-  deliver(payload: Uint8Array): void;
+  /**
+   * Bytes of one data record from the peer. False when the application's read buffer is now full:
+   * take no further frame off the connection before `drained()` resolves.
+   */
+  deliver(payload: Uint8Array): boolean;
+  /**
+   * Resolves when the application wants more (it read below the high-water mark), or once the
+   * channel can take no more data (ended, destroyed). Never rejects.
+   */
+  drained(): Promise<void>;
   /** The peer's end-of-stream message arrived. */
   peerEnded(): void;
   /** The session is over: cleanly (no error) or with `error` (the channel is destroyed). */
@@ -78,6 +90,9 @@ export class SecureChannel extends Duplex {
   #wroteEnd = false;
   #sessionOver = false;
   #finishing = false;
+  /** Wakes whoever waits in `drained()`. */
+  #wake: (() => void) | undefined;
+  #drained: Promise<void> | undefined;
 
   private constructor(port: ChannelPort, init: SecureChannelInit) {
     super({
@@ -117,21 +132,42 @@ export class SecureChannel extends Duplex {
   #control(): ChannelControl {
     return {
       deliver: (payload) => {
-        if (!this.#peerEnded && !this.destroyed) this.push(payload);
+        if (this.#peerEnded || this.destroyed) return true;
+        return this.push(payload);
       },
+      drained: () => this.#drainedPromise(),
       peerEnded: () => {
         if (this.#peerEnded || this.destroyed) return;
         this.#peerEnded = true;
         this.push(null);
+        this.#wakeReader();
         this.#maybeFinish();
       },
       terminate: (error) => this.#terminate(error),
     };
   }
 
+  #drainedPromise(): Promise<void> {
+    if (this.#peerEnded || this.destroyed || this.readableLength < this.readableHighWaterMark) {
+      return Promise.resolve();
+    }
+    this.#drained ??= new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+    return this.#drained;
+  }
+
+  #wakeReader(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    this.#drained = undefined;
+    wake?.();
+  }
+
   #terminate(error?: SpdmError): void {
     if (this.#sessionOver) return;
     this.#sessionOver = true;
+    this.#wakeReader();
     if (error) {
       this.destroy(error);
       return;
@@ -159,11 +195,16 @@ export class SecureChannel extends Duplex {
     void this.#port.finish();
   }
 
+  /** The application wants more: the session layer may take frames off the connection again. */
   override _read(): void {
-    // Records are pushed as they arrive (see the report on receive-side flow control).
+    this.#wakeReader();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
+    this.#send(chunk, cb);
+  }
+
+  #send(chunk: Buffer, cb: (error?: Error | null) => void): void {
     if (this.#sessionOver) {
       this.#failWrite(new SpdmError('Closed', 'secure channel: the session has ended'), cb);
       return;
@@ -193,7 +234,7 @@ export class SecureChannel extends Duplex {
     chunks: { chunk: Buffer; encoding: BufferEncoding }[],
     cb: (error?: Error | null) => void,
   ): void {
-    this._write(Buffer.concat(chunks.map((c) => c.chunk)), 'buffer', cb);
+    this.#send(Buffer.concat(chunks.map((c) => c.chunk)), cb);
   }
 
   override _final(cb: (error?: Error | null) => void): void {
@@ -219,6 +260,7 @@ export class SecureChannel extends Duplex {
   }
 
   override _destroy(error: Error | null, cb: (error?: Error | null) => void): void {
+    this.#wakeReader();
     if (!this.#sessionOver) {
       this.#sessionOver = true;
       this.#port.abort(error);

@@ -10,9 +10,13 @@
  * refuse to encode, rejects that call only. When the peer closes cleanly between frames, the
  * frames it sent before closing are still delivered, then receive rejects with 'Closed'.
  *
- * Frames that arrive before anyone receives them are queued, up to `maxQueuedFrames`; a peer
- * that sends more fails the connection. The stream's 'error' event always has a listener, so a
- * reset or refused peer can never crash the process.
+ * Frames that arrive before anyone receives them are queued. Reading is flow-controlled
+ * (inbox.ts): once `maxQueuedFrames` frames wait unread, the stream is paused (the socket is no
+ * longer read, so TCP pushes back on the peer, whose writes block) and resumed when receive() has
+ * taken the queue down to half that; nothing is lost and a fast peer is never an error. Memory is
+ * bounded by `maxQueuedFrames` frames, the stream's own buffers and one incomplete frame of at most
+ * `maxFrameSize`. The stream's 'error' event always has a listener, so a reset or refused peer can
+ * never crash the process.
  */
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -20,6 +24,7 @@ import { SpdmError } from '../errors.js';
 import { abortError, checkTimeout, DEFAULT_TIMEOUT_MS, guard } from './deadline.js';
 import type { Frame, Framing } from './frame.js';
 import { checkMaxFrameSize, Deframer, encodeAnyFrame } from './framing.js';
+import { FrameInbox, type InboxWaiter, overrunBytes } from './inbox.js';
 import { type SecuredMessageParams, securedMessageParams } from './secured-params.js';
 
 /** Options of FramedConnection (and of connectTcp / listenTcp, which extend them). */
@@ -34,7 +39,11 @@ export interface FramedConnectionInit {
   receiveTimeoutMs?: number;
   /** Deadline of a graceful close() before the stream is destroyed; default 5000. */
   closeTimeoutMs?: number;
-  /** Frames held for a receive() not yet called; one more fails the connection. Default 32. */
+  /**
+   * High-water mark of the receive queue: when this many frames wait for a receive(), reading
+   * from the stream pauses until receive() takes the queue down to half of it (backpressure; a
+   * peer sending faster is held back, not failed). 0: read only while a receive() waits. Default 32.
+   */
   maxQueuedFrames?: number;
   /** Label for remoteAddress when the stream is not a net.Socket. */
   remoteAddress?: string;
@@ -80,13 +89,8 @@ export interface TransportConnection {
   destroy(error?: SpdmError): void;
 }
 
-/** Default bound of the receive queue. */
+/** Default high-water mark of the receive queue (maxQueuedFrames). */
 export const DEFAULT_MAX_QUEUED_FRAMES = 32;
-
-interface Waiter {
-  resolve(f: Frame): void;
-  reject(e: SpdmError): void;
-}
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
@@ -126,9 +130,7 @@ export class FramedConnection implements TransportConnection {
   private readonly sendTimeoutMs: number;
   private readonly receiveTimeoutMs: number;
   private readonly closeTimeoutMs: number;
-  private readonly maxQueuedFrames: number;
-  private readonly queue: Frame[] = [];
-  private readonly waiters: Waiter[] = [];
+  private readonly inbox: FrameInbox;
   private error: SpdmError | undefined;
   private readonly streamClosed: Promise<void>;
 
@@ -142,7 +144,7 @@ export class FramedConnection implements TransportConnection {
     this.sendTimeoutMs = init.sendTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.receiveTimeoutMs = init.receiveTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxQueuedFrames = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
+    const maxQueuedFrames = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
     this.stream = stream;
     if (stream instanceof Socket) {
       stream.setNoDelay(true);
@@ -150,12 +152,19 @@ export class FramedConnection implements TransportConnection {
     } else {
       this.remoteAddress = init.remoteAddress ?? 'stream';
     }
+    this.inbox = new FrameInbox(stream, {
+      highWater: maxQueuedFrames,
+      overrunBytes: overrunBytes(maxQueuedFrames, this.maxFrameSize),
+      remoteAddress: this.remoteAddress,
+      consume: (bytes, room) => this.consume(bytes, room),
+      fail: (e) => this.fail(e),
+    });
     this.streamClosed = new Promise((resolve) => {
       if (stream.destroyed) resolve();
       else stream.once('close', () => resolve());
     });
     stream.on('error', (e) => this.fail(this.mapStreamError(e)));
-    stream.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    stream.on('data', (chunk: Uint8Array) => this.inbox.data(chunk));
     stream.on('end', () => this.onEnd());
     stream.on('close', () =>
       this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed`)),
@@ -168,9 +177,14 @@ export class FramedConnection implements TransportConnection {
     return this.error;
   }
 
-  /** Frames received and not yet taken by receive(). */
+  /** Frames received and not yet taken by receive() (at most maxQueuedFrames while open). */
   get queuedFrames(): number {
-    return this.queue.length;
+    return this.inbox.queued;
+  }
+
+  /** Whether reading from the stream is paused because maxQueuedFrames frames wait unread. */
+  get readingPaused(): boolean {
+    return this.inbox.paused;
   }
 
   async send(payload: Uint8Array, opts: SendOptions = {}): Promise<void> {
@@ -210,13 +224,13 @@ export class FramedConnection implements TransportConnection {
 
   receive(opts: ReceiveOptions = {}): Promise<Frame> {
     return new Promise<Frame>((resolve, reject) => {
-      const queued = this.queue.shift();
+      const queued = this.inbox.take();
       if (queued !== undefined) return resolve(queued);
       if (this.error !== undefined) return reject(this.error);
       const timeoutMs = checkTimeout(opts.timeoutMs, this.receiveTimeoutMs, 'timeoutMs');
       const what = `receive from ${this.remoteAddress}`;
       if (opts.signal?.aborted) return reject(abortError(opts.signal, what));
-      const waiter: Waiter = {
+      const waiter: InboxWaiter = {
         resolve: (f) => {
           disarm();
           resolve(f);
@@ -227,7 +241,7 @@ export class FramedConnection implements TransportConnection {
         },
       };
       const disarm = guard(what, timeoutMs, opts.signal, (e) => this.fail(e));
-      this.waiters.push(waiter);
+      this.inbox.wait(waiter);
     });
   }
 
@@ -246,35 +260,23 @@ export class FramedConnection implements TransportConnection {
     this.stream.destroy();
   }
 
-  private onData(chunk: Uint8Array): void {
-    if (this.error !== undefined) return;
-    let frames: Frame[];
+  /** Deframes at most `room` frames from `bytes` into the inbox; returns the bytes consumed. */
+  private consume(bytes: Uint8Array, room: number): number {
+    let step: { frames: Frame[]; used: number };
     try {
-      frames = this.deframer.push(chunk);
+      step = this.deframer.pushSome(bytes, room);
     } catch (e) {
       this.fail(e instanceof SpdmError ? e : new SpdmError('Internal', 'deframer failed', { cause: e }));
-      return;
+      return bytes.length;
     }
-    for (const f of frames) {
-      const w = this.waiters.shift();
-      if (w !== undefined) {
-        w.resolve(f);
-      } else if (this.queue.length >= this.maxQueuedFrames) {
-        this.fail(
-          new SpdmError(
-            'Transport',
-            `${this.remoteAddress} sent more than ${this.maxQueuedFrames} unread frames`,
-          ),
-        );
-        return;
-      } else {
-        this.queue.push(f);
-      }
-    }
+    for (const f of step.frames) this.inbox.put(f);
     if (this.deframer.failure !== undefined) this.fail(this.deframer.failure);
+    return step.used;
   }
 
   private onEnd(): void {
+    if (this.error !== undefined) return;
+    this.inbox.flush(); // bytes kept back by backpressure: the last frames of the stream
     if (this.error !== undefined) return;
     const p = this.deframer.partial();
     if (p !== undefined) {
@@ -292,9 +294,7 @@ export class FramedConnection implements TransportConnection {
   private fail(e: SpdmError, destroyStream = true, keepQueue = false): void {
     if (this.error !== undefined) return;
     this.error = e;
-    if (!keepQueue) this.queue.length = 0;
-    const waiting = this.waiters.splice(0);
-    for (const w of waiting) w.reject(e);
+    this.inbox.close(e, keepQueue);
     if (destroyStream) this.stream.destroy();
   }
 

@@ -14,9 +14,11 @@
  *           after CONTINUE); echoes OOB_ENCAP_* when an `onOobCommand` hook is given; answers any
  *           other command with UNKNOWN.
  *
- * Lifecycle, deadlines and queue bounds are those of FramedConnection (connection.ts): the first
- * error kills the connection, a receive or send that times out kills it too, a clean peer close
- * between packets still delivers what was queued. Sockets get TCP_NODELAY (spdm-emu never sets
+ * Lifecycle, deadlines and read flow control are those of FramedConnection (connection.ts): the
+ * first error kills the connection, a receive or send that times out kills it too, a clean peer
+ * close between packets still delivers what was queued, and once `maxQueuedFrames` frames wait
+ * unread the socket is no longer read (backpressure, inbox.ts) until receive() takes some; control
+ * packets behind them wait too, in order. Sockets get TCP_NODELAY (spdm-emu never sets
  * it, so its own round trips stall on delayed ACKs; ours must not).
  */
 import { Socket } from 'node:net';
@@ -35,6 +37,7 @@ import {
   decodeEmuPayload,
   EMU_CLIENT_HELLO,
   EMU_COMMAND,
+  EMU_HEADER_SIZE,
   EMU_SERVER_HELLO,
   EMU_TRANSPORT_CODE,
   EmuDeframer,
@@ -45,6 +48,7 @@ import {
   encodeEmuPayload,
 } from './emu-framing.js';
 import type { Frame } from './frame.js';
+import { FrameInbox, overrunBytes } from './inbox.js';
 import { type SecuredMessageParams, securedMessageParams } from './secured-params.js';
 
 export type EmuRole = 'client' | 'server';
@@ -63,7 +67,10 @@ export interface EmuConnectionInit {
   receiveTimeoutMs?: number;
   /** Deadline of end()'s echo and of close() before the socket is destroyed; default 5000. */
   closeTimeoutMs?: number;
-  /** Frames held for a receive() not yet called; one more fails the connection. Default 32. */
+  /**
+   * High-water mark of the receive queue: with this many frames unread, reading pauses until
+   * receive() takes the queue down to half of it (as FramedConnection). Default 32.
+   */
   maxQueuedFrames?: number;
   /** Label for remoteAddress when the stream is not a net.Socket. */
   remoteAddress?: string;
@@ -103,11 +110,6 @@ export function validateEmuInit(init: EmuConnectionInit): void {
   if (!Number.isSafeInteger(mq) || mq < 0) throw new RangeError(`maxQueuedFrames must be >= 0, got ${mq}`);
 }
 
-interface Waiter {
-  resolve(f: Frame): void;
-  reject(e: SpdmError): void;
-}
-
 interface ControlWaiter {
   readonly command: number;
   resolve(p: EmuPacket): void;
@@ -130,9 +132,7 @@ export class EmuConnection implements TransportConnection {
   private readonly sendTimeoutMs: number;
   private readonly receiveTimeoutMs: number;
   private readonly closeTimeoutMs: number;
-  private readonly maxQueuedFrames: number;
-  private readonly queue: Frame[] = [];
-  private readonly waiters: Waiter[] = [];
+  private readonly inbox: FrameInbox;
   private control: ControlWaiter | undefined;
   private error: SpdmError | undefined;
   private ended: EmuEndCommand | undefined;
@@ -155,7 +155,7 @@ export class EmuConnection implements TransportConnection {
     this.sendTimeoutMs = init.sendTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.receiveTimeoutMs = init.receiveTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.maxQueuedFrames = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
+    const maxQueuedFrames = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
     this.stream = stream;
     if (stream instanceof Socket) {
       stream.setNoDelay(true);
@@ -163,12 +163,19 @@ export class EmuConnection implements TransportConnection {
     } else {
       this.remoteAddress = init.remoteAddress ?? 'stream';
     }
+    this.inbox = new FrameInbox(stream, {
+      highWater: maxQueuedFrames,
+      overrunBytes: overrunBytes(maxQueuedFrames, EMU_HEADER_SIZE + this.maxPayloadSize),
+      remoteAddress: this.remoteAddress,
+      consume: (bytes, room) => this.consume(bytes, room),
+      fail: (e) => this.fail(e),
+    });
     this.streamClosed = new Promise((resolve) => {
       if (stream.destroyed) resolve();
       else stream.once('close', () => resolve());
     });
     stream.on('error', (e) => this.fail(this.mapStreamError(e)));
-    stream.on('data', (chunk: Uint8Array) => this.onData(chunk));
+    stream.on('data', (chunk: Uint8Array) => this.inbox.data(chunk));
     stream.on('end', () => this.onEnd());
     stream.on('close', () =>
       this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed`)),
@@ -179,6 +186,16 @@ export class EmuConnection implements TransportConnection {
 
   get failure(): SpdmError | undefined {
     return this.error;
+  }
+
+  /** Frames received and not yet taken by receive() (at most maxQueuedFrames while open). */
+  get queuedFrames(): number {
+    return this.inbox.queued;
+  }
+
+  /** Whether reading from the socket is paused because maxQueuedFrames frames wait unread. */
+  get readingPaused(): boolean {
+    return this.inbox.paused;
   }
 
   /** Server role: the command with which the client ended the connection, if it did. */
@@ -240,14 +257,14 @@ export class EmuConnection implements TransportConnection {
 
   receive(opts: ReceiveOptions = {}): Promise<Frame> {
     return new Promise<Frame>((resolve, reject) => {
-      const queued = this.queue.shift();
+      const queued = this.inbox.take();
       if (queued !== undefined) return resolve(queued);
       if (this.error !== undefined) return reject(this.error);
       const timeoutMs = checkTimeout(opts.timeoutMs, this.receiveTimeoutMs, 'timeoutMs');
       const what = `receive from ${this.remoteAddress}`;
       if (opts.signal?.aborted) return reject(abortError(opts.signal, what));
       const disarm = guard(what, timeoutMs, opts.signal, (e) => this.fail(e));
-      this.waiters.push({
+      this.inbox.wait({
         resolve: (f) => {
           disarm();
           resolve(f);
@@ -352,22 +369,26 @@ export class EmuConnection implements TransportConnection {
     });
   }
 
-  private onData(chunk: Uint8Array): void {
-    if (this.error !== undefined) return;
-    let packets: EmuPacket[];
+  /**
+   * Deframes at most `room` packets from `bytes` (every packet counts, control packets too, so
+   * they keep their place behind unread frames); returns the bytes consumed.
+   */
+  private consume(bytes: Uint8Array, room: number): number {
+    let step: { packets: EmuPacket[]; used: number };
     try {
-      packets = this.deframer.push(chunk);
+      step = this.deframer.pushSome(bytes, room);
     } catch (e) {
       this.fail(e instanceof SpdmError ? e : new SpdmError('Internal', 'emu deframer failed', { cause: e }));
-      return;
+      return bytes.length;
     }
-    for (const p of packets) {
-      if (this.error !== undefined) return;
+    for (const p of step.packets) {
+      if (this.error !== undefined) return step.used;
       if (p.command === EMU_COMMAND.NORMAL) this.onNormal(p.payload);
       else if (this.role === 'server') this.onServerCommand(p);
       else this.onClientCommand(p);
     }
     if (this.deframer.failure !== undefined) this.fail(this.deframer.failure);
+    return step.used;
   }
 
   private onNormal(payload: Uint8Array): void {
@@ -380,16 +401,7 @@ export class EmuConnection implements TransportConnection {
       );
       return;
     }
-    const w = this.waiters.shift();
-    if (w !== undefined) w.resolve(frame);
-    else if (this.queue.length >= this.maxQueuedFrames) {
-      this.fail(
-        new SpdmError(
-          'Transport',
-          `${this.remoteAddress} sent more than ${this.maxQueuedFrames} unread frames`,
-        ),
-      );
-    } else this.queue.push(frame);
+    this.inbox.put(frame);
   }
 
   /** Server role: everything but NORMAL (spdm_responder_emu.c platform_server). */
@@ -451,6 +463,8 @@ export class EmuConnection implements TransportConnection {
 
   private onEnd(): void {
     if (this.error !== undefined) return;
+    this.inbox.flush(); // bytes kept back by backpressure: the last packets of the stream
+    if (this.error !== undefined) return;
     const p = this.deframer.partial();
     if (p !== undefined) {
       const missing =
@@ -468,8 +482,7 @@ export class EmuConnection implements TransportConnection {
   private fail(e: SpdmError, destroyStream = true, keepQueue = false): void {
     if (this.error !== undefined) return;
     this.error = e;
-    if (!keepQueue) this.queue.length = 0;
-    for (const w of this.waiters.splice(0)) w.reject(e);
+    this.inbox.close(e, keepQueue);
     const c = this.control;
     this.control = undefined;
     c?.reject(e);

@@ -191,12 +191,22 @@ export class EmuDeframer {
    * @throws SpdmError 'Transport' | 'TooLarge' (see the class comment).
    */
   push(chunk: Uint8Array): EmuPacket[] {
+    return this.pushSome(chunk, Number.POSITIVE_INFINITY).packets;
+  }
+
+  /**
+   * Like push, but stops as soon as `maxPackets` packets are complete; `used` says how many bytes
+   * of `chunk` were consumed (the rest is for a later call: backpressure). After an error `used`
+   * is the whole chunk.
+   * @throws SpdmError 'Transport' | 'TooLarge' (see the class comment).
+   */
+  pushSome(chunk: Uint8Array, maxPackets: number): { packets: EmuPacket[]; used: number } {
     if (this.error !== undefined) throw this.error;
     if (!(chunk instanceof Uint8Array)) throw new TypeError('EmuDeframer.push: chunk must be a Uint8Array');
     const packets: EmuPacket[] = [];
     let at = 0;
     try {
-      while (at < chunk.length) {
+      while (at < chunk.length && packets.length < maxPackets) {
         at =
           this.body === undefined ? this.takeHeader(chunk, at, packets) : this.takeBody(chunk, at, packets);
       }
@@ -205,8 +215,9 @@ export class EmuDeframer {
         e instanceof SpdmError ? e : new SpdmError('Internal', 'emu deframer failed', { cause: e });
       this.body = undefined;
       if (packets.length === 0) throw this.error;
+      at = chunk.length;
     }
-    return packets;
+    return { packets, used: at };
   }
 
   private takeHeader(chunk: Uint8Array, at: number, packets: EmuPacket[]): number {

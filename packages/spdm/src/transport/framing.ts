@@ -153,12 +153,22 @@ export class Deframer {
    * @throws SpdmError 'TooLarge' | 'Transport' (see the class comment).
    */
   push(chunk: Uint8Array): Frame[] {
+    return this.pushSome(chunk, Number.POSITIVE_INFINITY).frames;
+  }
+
+  /**
+   * Like push, but stops as soon as `maxFrames` frames are complete: `used` says how many bytes
+   * of `chunk` were consumed, and the rest is for a later call (how a connection applies
+   * backpressure without deframing more than it can hold). After an error `used` is the whole chunk.
+   * @throws SpdmError 'TooLarge' | 'Transport' (see the class comment).
+   */
+  pushSome(chunk: Uint8Array, maxFrames: number): { frames: Frame[]; used: number } {
     if (this.error !== undefined) throw this.error;
     if (!(chunk instanceof Uint8Array)) throw new TypeError('Deframer.push: chunk must be a Uint8Array');
     const frames: Frame[] = [];
     let at = 0;
     try {
-      while (at < chunk.length) {
+      while (at < chunk.length && frames.length < maxFrames) {
         at = this.body === undefined ? this.takeHeader(chunk, at, frames) : this.takeBody(chunk, at, frames);
       }
     } catch (e) {
@@ -166,8 +176,9 @@ export class Deframer {
         e instanceof SpdmError ? e : new SpdmError('Internal', 'deframer failed unexpectedly', { cause: e });
       this.release();
       if (frames.length === 0) throw this.error;
+      at = chunk.length;
     }
-    return frames;
+    return { frames, used: at };
   }
 
   private takeHeader(chunk: Uint8Array, at: number, frames: Frame[]): number {

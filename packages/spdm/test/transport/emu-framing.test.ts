@@ -151,6 +151,22 @@ describe('spdm-emu packets', () => {
     expect(codeOf(() => d.push(good))).toBe('Transport');
   });
 
+  it('pushSome stops after maxPackets packets (empty ones included) and says how many bytes it took', () => {
+    const a = encodeEmuPacket({ command: 1, transportType: 1, payload: fromHex('0510840000') });
+    const b = encodeEmuPacket({ command: EMU_COMMAND.TEST, transportType: 1, payload: new Uint8Array() });
+    const wire = concatBytes(a, b, a.subarray(0, 3));
+    const d = new EmuDeframer({ transportType: 1 });
+    const first = d.pushSome(wire, 1);
+    expect(first.packets.map((p) => toHex(p.payload))).toEqual(['0510840000']);
+    expect(first.used).toBe(a.length);
+    const rest = d.pushSome(wire.subarray(first.used), 1);
+    expect(rest.packets.map((p) => p.command)).toEqual([EMU_COMMAND.TEST]);
+    expect(rest.used).toBe(EMU_HEADER_SIZE);
+    const tail = d.pushSome(wire.subarray(first.used + rest.used), 1);
+    expect(tail).toEqual({ packets: [], used: 3 });
+    expect(d.partial()).toEqual({ received: 3, expected: undefined });
+  });
+
   it('decodeEmuPacket insists on exactly one whole packet', () => {
     const p = encodeEmuPacket({ command: 1, transportType: 1, payload: fromHex('0510840000') });
     expect(codeOf(() => decodeEmuPacket(p.subarray(0, p.length - 1)))).toBe('InvalidMsgSize');

@@ -257,6 +257,47 @@ describe('Deframer limits and bad headers', () => {
     expect(() => d.push(fromHex('00'))).toThrow(d.failure!);
   });
 
+  it('pushSome stops after maxFrames frames and says how many bytes it took', () => {
+    const d = new Deframer('dsp0287');
+    const wire = fromHex('0600010510840000' + '0600010510040000' + '0600');
+    const first = d.pushSome(wire, 1);
+    expect(first.frames.map(frameView)).toEqual([{ type: 'spdm', payload: '10840000' }]);
+    expect(first.used).toBe(8);
+    const rest = d.pushSome(wire.subarray(first.used), 5);
+    expect(rest.frames.map(frameView)).toEqual([{ type: 'spdm', payload: '10040000' }]);
+    expect(rest.used).toBe(10);
+    expect(d.partial()).toEqual({ received: 2, expected: 8 });
+    expect(d.pushSome(fromHex('ff'), 0)).toEqual({ frames: [], used: 0 });
+  });
+
+  for (const framing of ['dsp0287', 'length16'] as const) {
+    it(`${framing}: pushSome one frame at a time yields what push does, for any chunking (fast-check)`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 12 }),
+          fc.array(fc.nat(600), { maxLength: 10 }),
+          fc.integer({ min: 1, max: 3 }),
+          (payloads, cuts, max) => {
+            const stream = concat(payloads.map((p) => encodeFrame(framing, 'spdm', p)));
+            const d = new Deframer(framing);
+            const got: Frame[] = [];
+            for (let chunk of splitAt(stream, cuts)) {
+              while (chunk.length > 0) {
+                const step = d.pushSome(chunk, max);
+                expect(step.frames.length).toBeLessThanOrEqual(max);
+                expect(step.used).toBeGreaterThan(0);
+                got.push(...step.frames);
+                chunk = chunk.subarray(step.used);
+              }
+            }
+            expect(got.map(frameView)).toEqual(payloads.map((p) => ({ type: 'spdm', payload: toHex(p) })));
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+  }
+
   it('payloads are independent copies of the input', () => {
     const wire = fromHex('0600010510840000');
     const [f] = new Deframer('dsp0287').push(wire);
