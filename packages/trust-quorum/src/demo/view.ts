@@ -119,7 +119,7 @@ export class LiveView {
   }
 
   #paint(text: string, style: Style | null): string {
-    return this.#o.color && style !== null ? `\x1b[${SGR[style]}m${text}\x1b[0m` : text;
+    return this.#o.color && this.#o.tty && style !== null ? `\x1b[${SGR[style]}m${text}\x1b[0m` : text;
   }
 
   #stamp(): string {
