@@ -72,6 +72,19 @@ export class AeadKeys {
   }
 }
 
+function cipherOf(aead: AeadInfo, key: Uint8Array, nonce: Uint8Array) {
+  const opts = { authTagLength: aead.tagSize };
+  // Two calls so each picks its typed overload; both AEADs expose the same methods.
+  return aead.node === 'chacha20-poly1305'
+    ? createCipheriv(aead.node, key, nonce, opts)
+    : createCipheriv(aead.node, key, nonce, opts);
+}
+
+/** A view of `b` as a plain Uint8Array (no copy). */
+function view(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
 /** AEAD-encrypts `plaintext`; returns ciphertext (same length) and the 16-byte tag. */
 export function aeadSeal(
   aead: AeadInfo,
@@ -80,19 +93,52 @@ export function aeadSeal(
   aad: Uint8Array,
   plaintext: Uint8Array,
 ): { ciphertext: Uint8Array; tag: Uint8Array } {
-  const opts = { authTagLength: aead.tagSize };
-  // Two calls so each picks its typed overload; both AEADs expose the same methods.
-  const c =
-    aead.node === 'chacha20-poly1305'
-      ? createCipheriv(aead.node, key, nonce, opts)
-      : createCipheriv(aead.node, key, nonce, opts);
+  const c = cipherOf(aead, key, nonce);
   c.setAAD(aad, { plaintextLength: plaintext.length });
-  const ciphertext = Buffer.concat([c.update(plaintext), c.final()]);
-  return { ciphertext: new Uint8Array(ciphertext), tag: new Uint8Array(c.getAuthTag()) };
+  const head = c.update(plaintext);
+  const tail = c.final();
+  const ciphertext = tail.length === 0 ? view(head) : new Uint8Array(Buffer.concat([head, tail]));
+  return { ciphertext, tag: view(c.getAuthTag()) };
 }
 
 /**
- * AEAD-decrypts; returns the plaintext (caller zeroes it when done).
+ * AEAD-encrypts the concatenation of `parts` straight into `out` at `offset`, followed by the
+ * tag: no intermediate plaintext or ciphertext buffers beyond node's own output (the record
+ * layer's hot path).
+ * @returns the offset just past the tag.
+ * @throws RangeError when `out` is too short.
+ */
+export function aeadSealInto(
+  aead: AeadInfo,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  parts: readonly Uint8Array[],
+  out: Uint8Array,
+  offset: number,
+): number {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  if (offset + total + aead.tagSize > out.length) throw new RangeError('aeadSealInto: output too short');
+  const c = cipherOf(aead, key, nonce);
+  c.setAAD(aad, { plaintextLength: total });
+  let at = offset;
+  for (const p of parts) {
+    if (p.length === 0) continue;
+    const enc = c.update(p);
+    out.set(enc, at);
+    at += enc.length;
+  }
+  const tail = c.final();
+  out.set(tail, at);
+  at += tail.length;
+  out.set(c.getAuthTag(), at);
+  return at + aead.tagSize;
+}
+
+/**
+ * AEAD-decrypts; returns the plaintext (caller zeroes it when done). Nothing is returned, and
+ * the decrypted bytes are zeroed, unless the tag verifies.
  * @throws SpdmError('VerifyFailed', wire DecryptError) when the tag does not verify.
  */
 export function aeadOpen(
@@ -111,18 +157,21 @@ export function aeadOpen(
   d.setAAD(aad, { plaintextLength: ciphertext.length });
   d.setAuthTag(tag);
   const head = d.update(ciphertext);
+  let tail: Buffer;
   try {
-    const tail = d.final();
-    const out = new Uint8Array(head.length + tail.length);
-    out.set(head, 0);
-    out.set(tail, head.length);
-    return out;
+    tail = d.final();
   } catch (e) {
+    head.fill(0);
     throw new SpdmError('VerifyFailed', 'secured message: AEAD tag mismatch', {
       wireCode: ERROR_CODE.DecryptError,
       cause: e,
     });
-  } finally {
-    head.fill(0);
   }
+  if (tail.length === 0) return view(head);
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head, 0);
+  out.set(tail, head.length);
+  head.fill(0);
+  tail.fill(0);
+  return out;
 }

@@ -18,7 +18,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { inspect } from 'node:util';
-import { type AeadKeys, aeadOpen, aeadSeal } from '../crypto/aead.js';
+import { type AeadKeys, aeadOpen, aeadSeal, aeadSealInto } from '../crypto/aead.js';
 import { SpdmError } from '../errors.js';
 import { ERROR_CODE } from '../msgs/codes.js';
 
@@ -149,14 +149,9 @@ export function sealRecord(
     out.set(tag, header.length + appData.length);
     return out;
   }
-  const plain = new Uint8Array(body);
-  new DataView(plain.buffer).setUint16(0, appData.length, true);
-  plain.set(appData, APP_LENGTH_SIZE);
-  plain.set(pad, APP_LENGTH_SIZE + appData.length);
-  const { ciphertext, tag } = aeadSeal(keys.aead, keys.key, nonce, header, plain);
-  plain.fill(0);
-  out.set(ciphertext, header.length);
-  out.set(tag, header.length + body);
+  // ApplicationDataLength ‖ ApplicationData ‖ RandomData, encrypted piecewise into `out`.
+  const appLength = Uint8Array.of(appData.length & 0xff, appData.length >>> 8);
+  aeadSealInto(keys.aead, keys.key, nonce, header, [appLength, appData, pad], out, header.length);
   return out;
 }
 
@@ -207,8 +202,9 @@ function checkHeader(p: RecordParams, record: Uint8Array, seq: bigint, sessionId
 }
 
 /**
- * Opens a record sealed with `keys` at sequence number `seq` for session `sessionId`; returns a
- * copy of the ApplicationData (inner transport header + message). Padding is discarded.
+ * Opens a record sealed with `keys` at sequence number `seq` for session `sessionId`; returns
+ * the ApplicationData (inner transport header + message) in a buffer of its own (a view of the
+ * decrypted record; nobody else holds it). Padding is not part of the view.
  * @throws SpdmError('InvalidMsgSize') for a record too short or a Length that disagrees.
  * @throws SpdmError('SessionError') for another session id, header sequence bytes that are not
  *   the low bytes of `seq`, or an ApplicationDataLength past the decrypted data.
@@ -241,19 +237,17 @@ export function openRecord(
     record.subarray(headerSize, tagAt),
     tag,
   );
-  try {
-    const appLength = new DataView(plain.buffer, plain.byteOffset).getUint16(0, true);
-    if (appLength > plain.length - APP_LENGTH_SIZE) {
-      throw new SpdmError(
-        'SessionError',
-        `secured message: ApplicationDataLength ${appLength} exceeds the ${plain.length - APP_LENGTH_SIZE} decrypted bytes`,
-        { wireCode: DECRYPT_ERROR },
-      );
-    }
-    return plain.slice(APP_LENGTH_SIZE, APP_LENGTH_SIZE + appLength);
-  } finally {
+  const appLength = plain.length >= APP_LENGTH_SIZE ? (plain[0] ?? 0) | ((plain[1] ?? 0) << 8) : 0;
+  if (plain.length < APP_LENGTH_SIZE || appLength > plain.length - APP_LENGTH_SIZE) {
     plain.fill(0);
+    throw new SpdmError(
+      'SessionError',
+      `secured message: ApplicationDataLength ${appLength} exceeds the ${Math.max(0, plain.length - APP_LENGTH_SIZE)} decrypted bytes`,
+      { wireCode: DECRYPT_ERROR },
+    );
   }
+  // Padding (random, public) stays behind the view; the rest of the buffer is the payload.
+  return plain.subarray(APP_LENGTH_SIZE, APP_LENGTH_SIZE + appLength);
 }
 
 /** Options of a RecordDirection. */
