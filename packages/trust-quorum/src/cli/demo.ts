@@ -68,11 +68,19 @@ export function demoOptions(o: DemoCommandOptions, env: NodeJS.ProcessEnv = proc
 export async function runDemoCommand(o: DemoCommandOptions): Promise<void> {
   const options = demoOptions(o);
   const tty = process.stdout.isTTY === true;
+  // stdout closed (e.g. `| head`): stop writing, and stop the demo the orderly way.
+  const closed = new AbortController();
+  const onError = (e: NodeJS.ErrnoException) =>
+    closed.abort(new DemoError(`stdout closed (${e.code ?? e.message})`));
+  process.stdout.on('error', onError);
   try {
     await runRackDemo(
       { ...options, color: options.color && tty },
       {
-        write: (t) => process.stdout.write(t),
+        write: (t) => {
+          if (!closed.signal.aborted) process.stdout.write(t);
+        },
+        signal: closed.signal,
         tty,
         columns: () => process.stdout.columns ?? 80,
         rows: () => process.stdout.rows ?? 24,
@@ -84,6 +92,8 @@ export async function runDemoCommand(o: DemoCommandOptions): Promise<void> {
     }
     if (e instanceof DemoError) throw new CliError(`demo failed: ${e.message}`, 1);
     throw e;
+  } finally {
+    process.stdout.off('error', onError);
   }
 }
 

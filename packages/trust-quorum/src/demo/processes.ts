@@ -42,14 +42,24 @@ export class TqProcess extends EventEmitter {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    this.child.on('error', (e) => this.#last.push(`${label}: ${e.message}`));
     if (this.child.pid === undefined) throw new Error(`${label}: could not start ${process.execPath}`);
     this.pid = this.child.pid;
+    // Exited once its stdio is closed too (so its last lines were read), or shortly after the
+    // process exit if something else holds the pipes.
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (this.#exit !== null) return;
+        clearTimeout(timer);
         this.#exit = { code, signal };
         resolve(this.#exit);
         this.emit('exit', this.#exit);
+      };
+      this.child.once('exit', (code, signal) => {
+        timer = setTimeout(() => finish(code, signal), 500);
       });
+      this.child.once('close', finish);
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       const rl = createInterface({ input: this.child[stream]!, crlfDelay: Number.POSITIVE_INFINITY });
@@ -76,7 +86,10 @@ export class TqProcess extends EventEmitter {
     return this.#stopping;
   }
 
-  /** The last stderr line worth showing: a pino line's `msg` (and `err`), or the raw line. */
+  /**
+   * The last stderr line worth showing: the newest line that is not JSON (e.g. `tq: ...`) or
+   * warning/error `msg` of a pino line, else the last line's `msg`.
+   */
   lastError(): string {
     for (let i = this.#last.length - 1; i >= 0; i--) {
       const line = this.#last[i]!.trim();

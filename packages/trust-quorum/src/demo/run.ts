@@ -32,6 +32,8 @@ export interface DemoIo {
   readonly tty: boolean;
   readonly columns?: () => number;
   readonly rows?: () => number;
+  /** Aborts the demo from outside (e.g. stdout closed); its reason is what the demo throws. */
+  readonly signal?: AbortSignal;
 }
 
 /** The demo was stopped by a signal (outside --keep's wait). */
@@ -127,6 +129,8 @@ export async function runRackDemo(o: DemoOptions, io: DemoIo): Promise<void> {
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals += 1;
+    // The terminal dropped what it had not yet written of the table (ISIG flushes output).
+    if (signals === 1) view.interrupted();
     if (signals === 1) ac.abort(new DemoInterrupted(sig));
     else group.killAllNow();
   };
@@ -135,6 +139,8 @@ export async function runRackDemo(o: DemoOptions, io: DemoIo): Promise<void> {
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
     if (io.tty) io.write('\x1b[?25h');
   };
+  const onOutside = () => ac.abort(io.signal?.reason);
+  io.signal?.addEventListener('abort', onOutside, { once: true });
   for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on('exit', lastResort);
   let sleds: DemoSleds | null = null;
@@ -175,9 +181,8 @@ export async function runRackDemo(o: DemoOptions, io: DemoIo): Promise<void> {
     view.freeze();
     const running = group.alive.length;
     if (running > 0 || dir !== null) {
-      view.step(
-        `cleanup: stopping ${running} ${running === 1 ? 'process' : 'processes'}, removing the temp dir`,
-      );
+      const what = running === 0 ? '' : `stopping ${running} ${running === 1 ? 'process' : 'processes'}, `;
+      view.step(`cleanup: ${what}removing the temp dir`);
     }
     await group.stopAll(signals > 1 ? 0 : 5000);
     sleds?.close();
@@ -188,6 +193,7 @@ export async function runRackDemo(o: DemoOptions, io: DemoIo): Promise<void> {
     view.close();
     for (const sig of SIGNALS) process.off(sig, onSignal);
     process.off('exit', lastResort);
+    io.signal?.removeEventListener('abort', onOutside);
   }
   if (timings.length > 0) {
     view.result(`timings: ${timings.map((x) => `${x.step} ${seconds(x.ms)}`).join(', ')}`);

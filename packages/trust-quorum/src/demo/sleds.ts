@@ -245,7 +245,9 @@ export class DemoSleds extends EventEmitter {
     if (!p.stopping && this.#failure === null) {
       const how = x.signal ?? `with code ${x.code}`;
       const why = p.lastError();
-      this.#failure = new DemoError(`${e.spec.sledId} exited on its own (${how})${why ? `: ${why}` : ''}`);
+      this.#failure = new DemoError(
+        `${e.spec.sledId} exited on its own (${how})${why ? `; last logged: ${why}` : ''}`,
+      );
       this.emit('change', e.view);
     }
   }

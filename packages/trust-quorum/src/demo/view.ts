@@ -197,6 +197,24 @@ export class LiveView {
     this.#source.off('change', this.#onChange);
     this.#source = null;
     this.#drawn = 0;
+    this.#stopTimers();
+  }
+
+  /**
+   * A signal came (Ctrl-C): a terminal may have dropped part of the last frame, so the cursor
+   * is not where the table's redraw expects. Stop following the sleds without redrawing and go
+   * to a fresh line.
+   */
+  interrupted(): void {
+    if (this.#source === null || this.#lines) return;
+    this.#drawn = 0;
+    this.#source.off('change', this.#onChange);
+    this.#source = null;
+    this.#stopTimers();
+    this.#o.write('\n');
+  }
+
+  #stopTimers(): void {
     if (this.#redraw !== null) clearTimeout(this.#redraw);
     if (this.#tick !== null) clearInterval(this.#tick);
     this.#redraw = null;

@@ -151,7 +151,7 @@ describe('DemoSleds', () => {
     const w = s.waitFor(['sled-2'], (v) => v.state === 'unlocked', 'unlocked', 60_000);
     procs.get('sled-1')!.exit({ code: 1, signal: null });
     await expect(w).rejects.toThrow(
-      'sled-1 exited on its own (with code 1): agent sled-1: cannot start: EADDRINUSE',
+      'sled-1 exited on its own (with code 1); last logged: agent sled-1: cannot start: EADDRINUSE',
     );
     expect(s.failure?.message).toMatch(/^sled-1 exited on its own/);
     expect(describeSled(s.view('sled-1'))).toBe('not running (exited with code 1)');
