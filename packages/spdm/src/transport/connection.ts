@@ -23,7 +23,7 @@ import type { Duplex } from 'node:stream';
 import { SpdmError } from '../errors.js';
 import { abortError, checkTimeout, DEFAULT_TIMEOUT_MS, guard } from './deadline.js';
 import type { Frame, Framing } from './frame.js';
-import { checkMaxFrameSize, Deframer, encodeAnyFrame } from './framing.js';
+import { checkMaxFrameSize, Deframer, encodeFrameParts } from './framing.js';
 import { FrameInbox, type InboxWaiter, overrunBytes } from './inbox.js';
 import { type SecuredMessageParams, securedMessageParams } from './secured-params.js';
 
@@ -197,18 +197,20 @@ export class FramedConnection implements TransportConnection {
       if (this.error !== undefined) return reject(this.error);
       const timeoutMs = checkTimeout(opts.timeoutMs, this.sendTimeoutMs, 'timeoutMs');
       if (opts.signal?.aborted) return reject(abortError(opts.signal, `send to ${this.remoteAddress}`));
-      const bytes = encodeAnyFrame(this.framing, frame);
-      if (bytes.length > this.maxFrameSize) {
-        throw new SpdmError(
-          'TooLarge',
-          `a ${bytes.length}-byte frame exceeds maxFrameSize ${this.maxFrameSize}`,
-        );
+      const parts = encodeFrameParts(this.framing, frame);
+      const size = parts.reduce((n, p) => n + p.length, 0);
+      if (size > this.maxFrameSize) {
+        throw new SpdmError('TooLarge', `a ${size}-byte frame exceeds maxFrameSize ${this.maxFrameSize}`);
       }
       const disarm = guard(`send to ${this.remoteAddress}`, timeoutMs, opts.signal, (e) => {
         this.fail(e);
         reject(e);
       });
-      this.stream.write(bytes, (err) => {
+      // A large payload goes out as header + payload in one vectored write, without a copy.
+      const corked = parts.length > 1;
+      if (corked) this.stream.cork();
+      for (let i = 0; i < parts.length - 1; i++) this.stream.write(parts[i]!);
+      this.stream.write(parts[parts.length - 1]!, (err) => {
         disarm();
         if (err) {
           this.fail(this.mapStreamError(err));
@@ -219,6 +221,7 @@ export class FramedConnection implements TransportConnection {
           resolve();
         }
       });
+      if (corked) this.stream.uncork();
     });
   }
 

@@ -53,6 +53,33 @@ export function checkMaxFrameSize(framing: Framing, maxFrameSize: number | undef
  * @throws SpdmError 'TooLarge' when the length field cannot describe the payload.
  */
 export function encodeFrame(framing: Framing, type: DataFrameType, payload: Uint8Array): Uint8Array {
+  const rules = checkedRules(framing, type, payload);
+  const out = new Uint8Array(rules.headerSize + payload.length);
+  rules.writeHeader(out, type, payload.length);
+  out.set(payload, rules.headerSize);
+  return out;
+}
+
+/** Payloads from this size on go out as [header, payload] (no copy): see encodeFrameParts. */
+export const SEPARATE_PAYLOAD_SIZE = 8 * 1024;
+
+/**
+ * A frame as the buffers to write in order: one joined buffer for a small frame, or the header
+ * and `payload` itself (not copied: it must stay unchanged until written) for a data frame of
+ * SEPARATE_PAYLOAD_SIZE bytes or more, for a vectored write.
+ * @throws as encodeAnyFrame.
+ */
+export function encodeFrameParts(framing: Framing, frame: Frame): Uint8Array[] {
+  if (!isDataFrame(frame) || frame.payload.length < SEPARATE_PAYLOAD_SIZE) {
+    return [encodeAnyFrame(framing, frame)];
+  }
+  const rules = checkedRules(framing, frame.type, frame.payload);
+  const header = new Uint8Array(rules.headerSize);
+  rules.writeHeader(header, frame.type, frame.payload.length);
+  return [header, frame.payload];
+}
+
+function checkedRules(framing: Framing, type: DataFrameType, payload: Uint8Array): FramingRules {
   const rules = framingRules(framing);
   if (type !== 'spdm' && type !== 'secured') throw new TypeError(`not a data frame type: ${String(type)}`);
   if (payload.length === 0) throw new SpdmError('Transport', `${framing}: cannot send an empty message`);
@@ -62,10 +89,7 @@ export function encodeFrame(framing: Framing, type: DataFrameType, payload: Uint
       `${framing}: a ${payload.length}-byte payload exceeds the framing maximum of ${rules.maxPayloadSize}`,
     );
   }
-  const out = new Uint8Array(rules.headerSize + payload.length);
-  rules.writeHeader(out, type, payload.length);
-  out.set(payload, rules.headerSize);
-  return out;
+  return rules;
 }
 
 /**
