@@ -2,10 +2,14 @@
  * SecureChannel: a Node Duplex (bytes, not objects) carrying application data over one
  * established SPDM session, on either side (DSP0277 records; encoding in app-data.ts).
  *
- * Writing: each write is cut into pieces of at most `maxPayload` bytes, one record each (writes
- * queued meanwhile are joined first, `_writev`); the write callback fires once the transport has
- * taken every record of the chunk (the connection's send promise), so `write()` returning false
- * and 'drain' work as on a socket.
+ * Writing: writes are cut into records of `maxPayload` bytes (writes queued meanwhile are cut
+ * together, `_writev`, so many small writes make few records); the write callback fires once
+ * the transport has taken every record of the chunk (the connection's send promise), so
+ * `write()` returning false and 'drain' work as on a socket. Coalescing: when a write fills at
+ * least one whole record, its remainder (a copy) is held back until the next write joins it or,
+ * at the latest, the next turn of the event loop (setImmediate), so a stream of writes of any
+ * size travels in full records; a write smaller than one record goes out at once, and `end()`
+ * sends a held remainder first.
  * Reading: the session pushes each data record's bytes as they arrive. When the application's
  * read buffer reaches `readableHighWaterMark`, `deliver` says so and the session layer stops
  * taking frames off the connection until `drained()` resolves (the application read, through
@@ -93,6 +97,9 @@ export class SecureChannel extends Duplex {
   /** Wakes whoever waits in `drained()`. */
   #wake: (() => void) | undefined;
   #drained: Promise<void> | undefined;
+  /** The held remainder of the last write (our copy), and its flush at the next loop turn. */
+  #tail: Buffer | null = null;
+  #tailFlush: NodeJS.Immediate | null = null;
 
   private constructor(port: ChannelPort, init: SecureChannelInit) {
     super({
@@ -201,40 +208,68 @@ export class SecureChannel extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
-    this.#send(chunk, cb);
+    this.#send([chunk], cb);
   }
 
-  #send(chunk: Buffer, cb: (error?: Error | null) => void): void {
+  /** Writes buffered while a record was in flight are cut into records together. */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    cb: (error?: Error | null) => void,
+  ): void {
+    this.#send(
+      chunks.map((c) => c.chunk),
+      cb,
+    );
+  }
+
+  #send(chunks: readonly Buffer[], cb: (error?: Error | null) => void): void {
     if (this.#sessionOver) {
       this.#failWrite(new SpdmError('Closed', 'secure channel: the session has ended'), cb);
       return;
     }
-    const max = this.#port.maxPayload;
+    const parts = this.#takeTail(chunks);
+    const { records, joined, tail } = cutRecords(parts, this.#port.maxPayload);
     const sends: Promise<void>[] = [];
     try {
-      for (let at = 0; at < chunk.length; at += max) {
-        const piece = new Uint8Array(chunk.buffer, chunk.byteOffset + at, Math.min(max, chunk.length - at));
-        sends.push(this.#port.sendData(piece));
-      }
+      for (const r of records) sends.push(this.#port.sendData(r));
     } catch (e) {
       this.#failWrite(e, cb);
       return;
     }
     Promise.all(sends).then(
-      () => cb(),
+      () => {
+        for (const j of joined) j.fill(0);
+        if (tail) this.#holdTail(tail);
+        cb();
+      },
       (e: unknown) => this.#failWrite(e, cb),
     );
   }
 
-  /**
-   * Writes buffered while a record was in flight go out together, cut by maxPayload: many small
-   * writes make few records (and never a flood of tiny frames the peer's transport would refuse).
-   */
-  override _writev(
-    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
-    cb: (error?: Error | null) => void,
-  ): void {
-    this.#send(Buffer.concat(chunks.map((c) => c.chunk)), cb);
+  /** `chunks` behind the held remainder, which is taken (its flush cancelled). */
+  #takeTail(chunks: readonly Buffer[]): readonly Buffer[] {
+    const tail = this.#tail;
+    if (!tail) return chunks;
+    this.#tail = null;
+    if (this.#tailFlush) clearImmediate(this.#tailFlush);
+    this.#tailFlush = null;
+    return [tail, ...chunks];
+  }
+
+  #holdTail(tail: Buffer): void {
+    this.#tail = tail;
+    this.#tailFlush = setImmediate(() => {
+      this.#tailFlush = null;
+      this.#flushTail().catch((e: unknown) => this.destroy(e instanceof Error ? e : new Error(String(e))));
+    });
+  }
+
+  /** Sends the held remainder now, if any. @throws SpdmError from the session */
+  async #flushTail(): Promise<void> {
+    const [tail] = this.#takeTail([]);
+    if (!tail || this.#sessionOver) return;
+    await this.#port.sendData(tail);
+    tail.fill(0);
   }
 
   override _final(cb: (error?: Error | null) => void): void {
@@ -242,14 +277,16 @@ export class SecureChannel extends Duplex {
       cb();
       return;
     }
-    this.#port.sendEnd().then(
-      () => {
-        this.#wroteEnd = true;
-        cb();
-        this.#maybeFinish();
-      },
-      (e: unknown) => this.#failWrite(e, cb),
-    );
+    this.#flushTail()
+      .then(() => this.#port.sendEnd())
+      .then(
+        () => {
+          this.#wroteEnd = true;
+          cb();
+          this.#maybeFinish();
+        },
+        (e: unknown) => this.#failWrite(e, cb),
+      );
   }
 
   /** A failed write or end destroys the channel (autoDestroy is off, so Node would not). */
@@ -261,10 +298,63 @@ export class SecureChannel extends Duplex {
 
   override _destroy(error: Error | null, cb: (error?: Error | null) => void): void {
     this.#wakeReader();
+    this.#takeTail([])[0]?.fill(0);
     if (!this.#sessionOver) {
       this.#sessionOver = true;
       this.#port.abort(error);
     }
     cb(error);
   }
+}
+
+/**
+ * Cuts the bytes of `parts` (in order) into records of `max` bytes: a record inside one part is
+ * a view of it, one across parts a joined copy (listed in `joined`, to be zeroed once sent).
+ * When at least one whole record was cut, the remainder is returned as `tail` (a copy, since
+ * the writer may reuse its buffer once called back); otherwise it is the last record.
+ */
+export function cutRecords(
+  parts: readonly Uint8Array[],
+  max: number,
+): { records: Uint8Array[]; joined: Buffer[]; tail: Buffer | null } {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const full = Math.floor(total / max);
+  const rest = total - full * max;
+  const records: Uint8Array[] = [];
+  const joined: Buffer[] = [];
+  let i = 0;
+  let off = 0;
+  const take = (n: number): Uint8Array => {
+    while (i < parts.length && parts[i]!.length === off) {
+      i++;
+      off = 0;
+    }
+    const p = parts[i]!;
+    if (p.length - off >= n) {
+      off += n;
+      return p.subarray(off - n, off);
+    }
+    const buf = Buffer.allocUnsafe(n);
+    for (let at = 0; at < n; ) {
+      const q = parts[i]!;
+      const k = Math.min(n - at, q.length - off);
+      buf.set(q.subarray(off, off + k), at);
+      at += k;
+      off += k;
+      if (off === q.length) {
+        i++;
+        off = 0;
+      }
+    }
+    joined.push(buf);
+    return buf;
+  };
+  for (let r = 0; r < full; r++) records.push(take(max));
+  if (rest === 0) return { records, joined, tail: null };
+  const last = take(rest);
+  if (full === 0) return { records: [last], joined, tail: null };
+  const tail = Buffer.from(last);
+  if (joined[joined.length - 1] === last) joined.pop()!.fill(0);
+  return { records, joined, tail };
 }
