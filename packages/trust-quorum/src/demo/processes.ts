@@ -152,11 +152,17 @@ export function parseJsonLine(line: string): Record<string, unknown> | null {
 /** Every child the demo started, so that none outlives it. */
 export class ProcessGroup {
   readonly #all = new Set<TqProcess>();
+  /** Called with the live children's pids (= their process groups) after each spawn and exit. */
+  onChange: ((pids: number[]) => void) | null = null;
 
   spawn(label: string, args: readonly string[]): TqProcess {
     const p = new TqProcess(label, args);
     this.#all.add(p);
-    void p.exited.then(() => this.#all.delete(p));
+    this.onChange?.(this.alive.map((x) => x.pid));
+    void p.exited.then(() => {
+      this.#all.delete(p);
+      this.onChange?.(this.alive.map((x) => x.pid));
+    });
     return p;
   }
 

@@ -3,7 +3,8 @@
  * the scenario, and cleanup whatever happens: every child stopped (SIGTERM, then SIGKILL to its
  * process group), the temp dir removed. SIGINT, SIGTERM and SIGHUP abort the scenario (a second
  * one SIGKILLs the children at once); a process 'exit' handler SIGKILLs any child still alive
- * and removes the temp dir, as a last resort.
+ * and removes the temp dir, and a watchdog process (watchdog.ts) does the same if the demo
+ * dies without running either.
  */
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
@@ -17,6 +18,7 @@ import { createDemoRack } from './rack-setup.js';
 import { DEADLINES, runScenario, type StepTiming } from './scenario.js';
 import { DemoError, DemoSleds } from './sleds.js';
 import { LiveView, seconds } from './view.js';
+import { Watchdog } from './watchdog.js';
 
 export interface DemoOptions {
   readonly sleds: number;
@@ -126,6 +128,7 @@ export async function runRackDemo(o: DemoOptions, io: DemoIo): Promise<void> {
   const group = new ProcessGroup();
   const ac = new AbortController();
   let dir: string | null = null;
+  let watchdog: Watchdog | null = null;
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals += 1;
@@ -137,6 +140,7 @@ export async function runRackDemo(o: DemoOptions, io: DemoIo): Promise<void> {
   const lastResort = () => {
     group.killAllNow();
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
+    watchdog?.stop();
     if (io.tty) io.write('\x1b[?25h');
   };
   const onOutside = () => ac.abort(io.signal?.reason);
@@ -153,6 +157,9 @@ export async function runRackDemo(o: DemoOptions, io: DemoIo): Promise<void> {
         throw new DemoError(`--discovery: IPv4 multicast on 127.0.0.1 does not work here (${problem})`);
     }
     dir = await mkdtemp(join(tmpdir(), 'tq-demo-'));
+    const wd = new Watchdog(dir);
+    watchdog = wd;
+    group.onChange = (pids) => wd.update(pids);
     view.line(`temp dir ${dir} (PKI private keys, ledgers, configs: removed at the end)`);
     let t = Date.now();
     const rack = await createDemoRack({ dir, sleds: o.sleds, alg: o.alg, discovery: o.discovery });
@@ -190,6 +197,8 @@ export async function runRackDemo(o: DemoOptions, io: DemoIo): Promise<void> {
       await rm(dir, { recursive: true, force: true });
       dir = null;
     }
+    group.onChange = null;
+    watchdog?.stop();
     view.close();
     for (const sig of SIGNALS) process.off(sig, onSignal);
     process.off('exit', lastResort);

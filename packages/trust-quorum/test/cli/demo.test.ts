@@ -9,8 +9,10 @@
  *   - SIGINT in the middle (after the cold boot, agents and services running): exit 1 with
  *     one line, nothing left behind;
  *   - SIGINT during --keep (3 sleds, k = 2): exit 0, nothing left behind;
+ *   - SIGKILL of the demo itself (no cleanup of its own possible): its watchdog kills the
+ *     agents (their services follow) and removes the temp dir;
  *   - --threshold above --sleds: exit 2, one line.
- * The three long runs go concurrently (they mostly wait on agent processes).
+ * The four long runs go concurrently (they mostly wait on agent processes).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -76,12 +78,18 @@ function tempDirOf(out: string): string {
   return m![1]!;
 }
 
+/** A live process (a zombie, dead but not yet reaped by whoever inherited it, is not). */
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return !existsSync('/proc/self/stat'); // gone meanwhile (Linux); no /proc: alive by kill(0)
   }
 }
 
@@ -221,6 +229,23 @@ describe('tq demo', () => {
     expect(r.err).toBe('tq: demo interrupted by SIGINT: every agent stopped, temp dir removed\n');
     expect(r.out).toMatch(/cleanup: stopping \d+ process(es)?, removing the temp dir\n$/);
     await expectNothingLeft(r.out);
+  }, 120_000);
+
+  it.concurrent('SIGKILL of the demo itself: its watchdog kills the agents and removes the temp dir', async () => {
+    const r = demo();
+    await untilOutput(r, /=> rack initialized in /);
+    const dir = tempDirOf(r.out);
+    expect(processesMentioning(dir).length).toBeGreaterThan(0);
+    r.child.kill('SIGKILL');
+    await r.exited;
+    const end = Date.now() + 15_000;
+    while (existsSync(dir) || processesMentioning(dir).length > 0) {
+      if (Date.now() > end)
+        throw new Error(`left behind: ${processesMentioning(dir).join(' ')} ${existsSync(dir)}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const pids = [...r.out.matchAll(/\(agent pid (\d+)\)/g)].map((m) => Number(m[1]));
+    expect(pids.filter(pidAlive)).toEqual([]);
   }, 120_000);
 
   it.concurrent('--keep: brings the stopped sleds back, prints the status URLs, and exits 0 on SIGINT', async () => {
