@@ -48,14 +48,27 @@ export interface AlgorithmPrefs {
 
 /**
  * Defaults: ECDSA P-256 / SHA-256 / secp256r1 / AES-256-GCM first, then P-384 / SHA-384 /
- * secp384r1, AES-128-GCM and ChaCha20-Poly1305; Ed25519 offered last; OpaqueDataFmt1.
+ * secp384r1, AES-128-GCM and ChaCha20-Poly1305; Ed25519 offered last; OpaqueDataFmt1. Requester
+ * signatures also accept libspdm's default RSA algorithms, after the others.
  */
 export const DEFAULT_ALGORITHM_PREFS: AlgorithmPrefs = {
   baseHash: [BASE_HASH_ALGO.SHA_256, BASE_HASH_ALGO.SHA_384],
   baseAsym: [BASE_ASYM_ALGO.ECDSA_P256, BASE_ASYM_ALGO.ECDSA_P384, BASE_ASYM_ALGO.EDDSA_ED25519],
   dhe: [DHE_GROUP.SECP256R1, DHE_GROUP.SECP384R1],
   aead: [AEAD_SUITE.AES_256_GCM, AEAD_SUITE.AES_128_GCM, AEAD_SUITE.CHACHA20_POLY1305],
-  reqBaseAsym: [BASE_ASYM_ALGO.ECDSA_P256, BASE_ASYM_ALGO.ECDSA_P384, BASE_ASYM_ALGO.EDDSA_ED25519],
+  // RSA last: libspdm's requesters offer only RSAPSS_3072, RSAPSS_2048, RSASSA_3072, RSASSA_2048
+  // by default (spdm-emu `--req_asym`), so a responder with MUT_AUTH_CAP and ECDSA-only
+  // preferences fails their NEGOTIATE_ALGORITHMS ("no common ReqBaseAsymAlg", seen with
+  // spdm_requester_emu at its defaults).
+  reqBaseAsym: [
+    BASE_ASYM_ALGO.ECDSA_P256,
+    BASE_ASYM_ALGO.ECDSA_P384,
+    BASE_ASYM_ALGO.EDDSA_ED25519,
+    BASE_ASYM_ALGO.RSAPSS_3072,
+    BASE_ASYM_ALGO.RSAPSS_2048,
+    BASE_ASYM_ALGO.RSASSA_3072,
+    BASE_ASYM_ALGO.RSASSA_2048,
+  ],
   keySchedule: [KEY_SCHEDULE.SPDM],
   measurementHash: [MEASUREMENT_HASH_ALGO.SHA_256, MEASUREMENT_HASH_ALGO.SHA_384],
   measurementSpec: MEASUREMENT_SPEC_DMTF,

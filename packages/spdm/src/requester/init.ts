@@ -22,9 +22,16 @@ import { DEFAULT_CT_EXPONENT, DEFAULT_DATA_TRANSFER_SIZE } from '../negotiation.
 import { CertChainCache } from './chain-cache.js';
 import type { RetryOptions } from './exchange.js';
 
-/** Requester capabilities a mutually authenticating key-exchange peer needs. */
+/**
+ * Requester capabilities a mutually authenticating key-exchange peer needs. No CHAL_CAP: a
+ * requester's CHAL_CAP says it answers (encapsulated) CHALLENGE, which this stack does not, and
+ * with it libspdm's responder asks for basic mutual authentication in CHALLENGE_AUTH
+ * (BasicMutAuthReq, `libspdm_rsp_challenge_auth.c` whenever the requester has MUT_AUTH_CAP,
+ * CHAL_CAP and CERT_CAP; spdm-emu's default `--basic_mut_auth BASIC`), which our CHALLENGE then
+ * had to refuse.
+ */
 export const DEFAULT_REQUESTER_CAPS =
-  CAP.CERT | CAP.CHAL | CAP.ENCRYPT | CAP.MAC | CAP.MUT_AUTH | CAP.KEY_EX | CAP.HBEAT | CAP.KEY_UPD;
+  CAP.CERT | CAP.ENCRYPT | CAP.MAC | CAP.MUT_AUTH | CAP.KEY_EX | CAP.HBEAT | CAP.KEY_UPD;
 
 export interface RequesterInit {
   /** Versions we accept; the highest one VERSION also lists wins. Default [0x11, 0x12, 0x13]. */

@@ -28,7 +28,11 @@ import { recordSessionId } from '../session/record.js';
 import type { SecuredSession } from '../session/secured-session.js';
 import type { TransportConnection } from '../transport/connection.js';
 import { bindingErrorToSpdmError, describeFrame, type Frame } from '../transport/frame.js';
-import { type SecuredMessageParams, securedParamsOf } from '../transport/secured-params.js';
+import {
+  type InnerMessage,
+  type SecuredMessageParams,
+  securedParamsOf,
+} from '../transport/secured-params.js';
 import type { Exchange } from './exchange.js';
 
 /** A session as the link sees it. */
@@ -52,7 +56,9 @@ export interface RequesterLinkInit {
 interface Pending {
   readonly sessionId: number | undefined;
   readonly what: string;
-  complete(response: Uint8Array): void;
+  /** The answer is the session's next record whatever it carries (requestApp). */
+  readonly raw: boolean;
+  complete(response: Uint8Array, kind?: InnerMessage['kind']): void;
   fail(error: SpdmError): void;
 }
 
@@ -109,7 +115,29 @@ export class RequesterLink {
     onResponse: (response: Uint8Array) => T,
     signal?: AbortSignal,
   ): Promise<T> {
-    const run = () => this.#send(message, session, onResponse, signal);
+    const run = () => this.#send(message, session, onResponse, signal, false);
+    const result = this.#queue.then(run, run);
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * Sends `message` as raw application data in `session` (the transport's own format, without
+   * our application-message header: on MCTP a whole MCTP message such as PLDM, type byte first)
+   * after every earlier request, and resolves with the session's next message as the transport
+   * classifies it: application data, or an SPDM message (libspdm answers application data it
+   * does not understand with an in-session ERROR). For peers with their own application protocol.
+   * @throws SpdmError as request(); 'Transport' when libspdm would misread `message` as SPDM.
+   */
+  requestApp(message: Uint8Array, session: LinkSession, signal?: AbortSignal): Promise<InnerMessage> {
+    const run = () =>
+      this.#send(
+        message,
+        session,
+        (response, kind) => ({ kind: kind ?? 'spdm', message: response }),
+        signal,
+        true,
+      );
     const result = this.#queue.then(run, run);
     this.#queue = result.catch(() => {});
     return result;
@@ -118,8 +146,9 @@ export class RequesterLink {
   #send<T>(
     message: Uint8Array,
     session: LinkSession | undefined,
-    onResponse: (response: Uint8Array) => T,
+    onResponse: (response: Uint8Array, kind?: InnerMessage['kind']) => T,
     signal: AbortSignal | undefined,
+    raw: boolean,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
@@ -137,10 +166,11 @@ export class RequesterLink {
       this.#pending = {
         sessionId: session?.sessionId,
         what,
-        complete: (response) => {
+        raw,
+        complete: (response, kind) => {
           done();
           try {
-            resolve(onResponse(response));
+            resolve(onResponse(response, kind));
           } catch (e) {
             reject(e);
           }
@@ -152,7 +182,8 @@ export class RequesterLink {
       };
       let bytes: Uint8Array;
       try {
-        bytes = session ? session.secured.sealSpdm(message) : message;
+        if (!session) bytes = message;
+        else bytes = raw ? session.secured.sealRawApp(message) : session.secured.sealSpdm(message);
       } catch (e) {
         done();
         return reject(e);
@@ -256,9 +287,14 @@ export class RequesterLink {
     const sid = recordSessionId(record);
     const s = this.#sessions.get(sid);
     if (!s) throw new SpdmError('SessionError', `record for unknown session 0x${sid.toString(16)}`);
+    const p = this.#pending;
+    if (p?.raw && p.sessionId === sid) {
+      const m = s.secured.openRaw(record);
+      p.complete(m.message, m.kind);
+      return;
+    }
     const opened = s.secured.open(record);
     if (opened.kind !== 'spdm') return s.onApp(opened);
-    const p = this.#pending;
     if (!p || p.sessionId !== sid) {
       throw new SpdmError('SessionError', 'an SPDM message in the session that answers nothing we asked');
     }

@@ -4,7 +4,8 @@
  *
  *   VCA (negotiate) -> [present our chain: VENDOR_DEFINED_REQUEST, when we have an identity and
  *   both sides have MUT_AUTH_CAP] -> GET_DIGESTS -> GET_CERTIFICATE (validated against
- *   `trustedRoots`) -> KEY_EXCHANGE -> FINISH (signed with our identity when the responder asks)
+ *   `trustedRoots`) -> [`beforeKeyExchange`: CHALLENGE, GET_MEASUREMENTS, ...] -> KEY_EXCHANGE ->
+ *   FINISH (signed with our identity when the responder asks)
  *
  * and returns the established session with its SecureChannel and the responder's identity. The
  * session owns the connection: ending the channel (or `session.end()`) sends END_SESSION and
@@ -68,6 +69,17 @@ export interface RequesterRunInit extends RequesterInit {
   /** Deadline per response, ms. Default 10000. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Runs once the responder's chain is fetched and validated, before KEY_EXCHANGE, with this
+   * connection's Authenticator: CHALLENGE, GET_MEASUREMENTS, ... on the same connection, the
+   * order libspdm's requester uses (spdm_requester_emu `--exe_conn` before `--exe_session`). A
+   * rejection fails run() like any other error.
+   */
+  readonly beforeKeyExchange?: (
+    auth: Authenticator,
+    negotiated: Negotiated,
+    signal: AbortSignal | undefined,
+  ) => Promise<void>;
 }
 
 export interface RequesterRunResult {
@@ -183,6 +195,7 @@ async function establish(
   if (!digests.digests.has(slotId))
     throw new SpdmError('InvalidMsgField', `DIGESTS: slot ${slotId} holds no chain`);
   const cert = await auth.getCertificate(slotId, signal);
+  await init.beforeKeyExchange?.(auth, negotiated, signal);
   const start = prepareKeyExchange(negotiated, {
     slotId,
     responderCertChain: cert.chain,

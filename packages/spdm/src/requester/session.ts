@@ -13,6 +13,8 @@
  *   an ACK under the old key is refused. Application data written meanwhile waits and follows
  *   VerifyNewKey under the new key, so nothing is lost and libspdm never sees data under a key
  *   it is switching away from.
+ * - `appRequest(message)`: one request/response of the peer's own application protocol (PLDM over
+ *   MCTP for libspdm's spdm_responder_emu), outside the SecureChannel framing.
  * - `end()`: END_SESSION / END_SESSION_ACK, then the keys are zeroed and, when the session owns
  *   its connection (requester.run), the connection is closed. The channel calls it by itself
  *   once both directions have ended.
@@ -37,6 +39,7 @@ import { type AppMessage, maxAppPayload } from '../session/app-data.js';
 import { type PeerIdentity, peerIdentityOf } from '../session/peer.js';
 import { type ChannelControl, SecureChannel } from '../session/secure-channel.js';
 import { SecuredSession } from '../session/secured-session.js';
+import type { InnerMessage } from '../transport/secured-params.js';
 import { finishPhase } from './finish.js';
 import type { KeyExchanged } from './key-exchange.js';
 import { type LinkSession, type RequesterLink, toSpdmError } from './link.js';
@@ -255,6 +258,24 @@ export class RequesterSession implements LinkSession {
     } finally {
       this.#resume();
     }
+  }
+
+  /**
+   * One application request/response in the peer's own application protocol, outside our
+   * SecureChannel framing: `message` goes out as raw application data (on MCTP a whole MCTP
+   * message, type byte first, e.g. PLDM GetTID `01 80 00 02` for spdm_responder_emu), and the
+   * session's next message comes back as the transport classifies it: 'app' (the answer) or
+   * 'spdm' (libspdm answers application data it does not understand with an in-session ERROR).
+   * It waits for earlier requests and key updates like any in-session request.
+   * @throws SpdmError Closed after the session ended; Transport when libspdm would misread
+   *   `message` as an SPDM message; from the link (a record that does not open ends the session).
+   */
+  async appRequest(message: Uint8Array, signal?: AbortSignal): Promise<InnerMessage> {
+    this.#checkOpen();
+    await this.#updates;
+    this.#checkOpen();
+    this.#lastSend = Date.now();
+    return this.#link.requestApp(message, this, signal);
   }
 
   #keyUpdate(operation: KeyUpdate['operation']): Uint8Array {

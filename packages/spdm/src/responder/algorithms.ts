@@ -58,12 +58,40 @@ function prefsFor(p: AlgorithmPrefs, algType: number): readonly number[] {
   }
 }
 
-function selectStructs(req: NegotiateAlgorithms, p: AlgorithmPrefs): AlgStruct[] {
+/**
+ * Whether our capabilities use AlgType `algType`. A responder without the capability an
+ * AlgStruct serves answers it with AlgSupported = 0 (DSP0274 1.2 "NEGOTIATE_ALGORITHMS request
+ * and ALGORITHMS response"): DHE needs KEY_EX_CAP, AEAD and KeySchedule need KEY_EX_CAP or
+ * PSK_CAP. SPDM-Responder-Validator checks this (cases 3.5 / 3.6, assertions 13, 14 and 16);
+ * before this rule a responder without KEY_EX_CAP (ours on spdm-emu's NONE transport) still
+ * selected a DHE group, AEAD and key schedule.
+ *
+ * ReqBaseAsymAlg keeps libspdm 1e16c60f's behaviour: selected from our preferences whatever
+ * MUT_AUTH_CAP says (the recorded spdm-emu responders without MUT_AUTH_CAP select one, and our VCA
+ * is byte-exact with them). The validator expects 0 there without MUT_AUTH_CAP (3.5.15), so a
+ * responder meant to pass it keeps MUT_AUTH_CAP, as DEFAULT_RESPONDER_CAPS does.
+ */
+function usesAlgType(algType: number, responderCaps: number): boolean {
+  const keyEx = (responderCaps & CAP.KEY_EX) !== 0;
+  const psk = (responderCaps & (CAP.PSK | CAP.PSK_WITH_CONTEXT)) !== 0;
+  switch (algType) {
+    case ALG_TYPE.DHE:
+      return keyEx;
+    case ALG_TYPE.AEAD:
+    case ALG_TYPE.KEY_SCHEDULE:
+      return keyEx || psk;
+    default:
+      return true;
+  }
+}
+
+function selectStructs(req: NegotiateAlgorithms, c: CapabilityExchange, p: AlgorithmPrefs): AlgStruct[] {
   return req.algStructs.map((s) => {
     if (s.algSupported === 0) invalid('InvalidMsgField', `AlgType ${s.algType} offers nothing`);
+    const used = usesAlgType(s.algType, c.responderCaps);
     return {
       algType: s.algType,
-      algSupported: pickFirst(prefsFor(p, s.algType), s.algSupported),
+      algSupported: used ? pickFirst(prefsFor(p, s.algType), s.algSupported) : 0,
       external: [],
     };
   });
@@ -117,7 +145,7 @@ export function selectAlgorithms(
     melSpecificationSel: v13 && (c.responderCaps & CAP.MEL) !== 0 ? p.melSpec & req.melSpecification : 0,
     extAsymSel: [],
     extHashSel: [],
-    algStructs: selectStructs(req, p),
+    algStructs: selectStructs(req, c, p),
   };
   const missing = missingSelection(sel, c);
   if (missing) invalid('NegotiationFailed', missing);

@@ -7,11 +7,12 @@
  * 1. shorter than the header -> InvalidRequest; longer than our MaxSPDMmsgSize -> RequestTooLarge
  *    (1.2+) / InvalidRequest;
  * 2. no handler for the code -> UnsupportedRequest, Param2 = the code;
- * 3. inside/outside a session against the handler's placement -> UnexpectedRequest;
+ * 3. inside a session for an outside-only handler -> UnexpectedRequest;
  * 4. state not in the handler's `allowedIn` -> UnexpectedRequest;
  * 5. header version differs from the negotiated one -> VersionMismatch;
- * 6. the handler; its SpdmError -> ERROR(wireCode); anything else -> ERROR(Unspecified);
- * 7. a response longer than the requester's DataTransferSize (1.2+) -> ResponseTooLarge.
+ * 6. outside any session for an inside-only handler -> SessionRequired (1.2+) / Unspecified;
+ * 7. the handler; its SpdmError -> ERROR(wireCode); anything else -> ERROR(Unspecified);
+ * 8. a response longer than the requester's DataTransferSize (1.2+) -> ResponseTooLarge.
  *
  * ERROR messages carry the connection version once GET_CAPABILITIES set one, 1.0 before
  * (libspdm `libspdm_generate_error_response`); a GET_CAPABILITIES that fails after its version
@@ -29,6 +30,7 @@ import type { Negotiated } from '../negotiated.js';
 import type { HandlerContext, RequestHandler, RequestMeta } from './handler.js';
 import { DEFAULT_HANDLERS } from './handlers.js';
 import { type ResponderConfig, type ResponderInit, resolveResponderInit } from './init.js';
+import { sessionRequiredCode } from './session-rules.js';
 import { connectionVersion, type ResponderState, requesterDataTransferSize } from './state.js';
 
 /** The wire error for an SpdmError without wireCode, by its string code. */
@@ -121,15 +123,14 @@ export class ResponderCore {
     if (!handler) return this.#error(h, ERROR_CODE.UnsupportedRequest, h.code);
     const placement = handler.session ?? 'outside';
     const inSession = meta.sessionId !== undefined;
-    if ((placement === 'outside' && inSession) || (placement === 'inside' && !inSession)) {
-      return this.#error(h, ERROR_CODE.UnexpectedRequest);
-    }
+    if (placement === 'outside' && inSession) return this.#error(h, ERROR_CODE.UnexpectedRequest);
     if (handler.allowedIn !== 'any' && !handler.allowedIn.includes(this.#state.kind)) {
       return this.#error(h, ERROR_CODE.UnexpectedRequest);
     }
     if (handler.checkVersion !== false && version !== null && h.version !== version) {
       return this.#error(h, ERROR_CODE.VersionMismatch);
     }
+    if (placement === 'inside' && !inSession) return this.#error(h, sessionRequiredCode(version));
     const ctx: HandlerContext = { config: this.config, state: this.#state, header: h, version, meta };
     const result = handler.handle(request, ctx);
     const next = result.state ?? this.#state;

@@ -3,14 +3,15 @@
  * `libspdm_rsp_finish.c`; spdm-reference §2.10, §3.2). FINISH arrives inside its session under
  * the request handshake key, or in the clear when HANDSHAKE_IN_THE_CLEAR is set on both sides
  * (then it belongs to the newest session still in its handshake, libspdm's
- * `latest_session_id`); anything else is UnexpectedRequest.
+ * `latest_session_id`); on the wrong side of the record layer it is SessionRequired (1.2+).
  *
  * Checks: with MutAuthRequested = 1 a Signature must be included for the ReqSlotID we asked
  * for (InvalidRequest otherwise), and it must verify with the requester's leaf key over
  * VCA ‖ Hash(Ct) ‖ K ‖ Hash(CM) ‖ FINISH header; without mutual authentication no Signature may
  * be included. RequesterVerifyData = HMAC(req finished key, Hash(… ‖ FINISH without it)). A
  * signature or HMAC that does not verify is answered ERROR(DecryptError), as libspdm does, and
- * the session is ended after that answer: no application data ever flows in it.
+ * the session is ended after that answer: no application data ever flows in it. A malformed
+ * FINISH is answered ERROR(InvalidRequest) and the session stays in its handshake.
  *
  * FINISH_RSP is 4 bytes, or carries ResponderVerifyData in the clear case. TH2 = … ‖ FINISH ‖
  * FINISH_RSP gives the data secrets; the switch to data keys happens once FINISH_RSP is sealed
@@ -32,11 +33,12 @@ import { CAP } from '../msgs/capabilities.js';
 import { ERROR_CODE, REQUEST_CODE, RESPONSE_CODE } from '../msgs/codes.js';
 import { encodeToBytes } from '../msgs/encode.js';
 import { decodeFinish, encodeFinishRsp, type Finish } from '../msgs/finish.js';
-import { suiteOf } from '../negotiated.js';
+import { type Negotiated, suiteOf } from '../negotiated.js';
+import { bothHave } from '../negotiation.js';
 import { authAfterRequest, negotiatedState } from './auth-state.js';
 import type { HandlerContext, RequestHandler } from './handler.js';
 import type { ResponderSession, SessionHost } from './session-host.js';
-import { invalidRequest, requireBothCaps, unexpected } from './session-rules.js';
+import { invalidRequest, requireBothCaps, sessionRequired, unexpected } from './session-rules.js';
 
 const WHAT = 'FINISH';
 
@@ -44,14 +46,25 @@ function decryptError(why: string): SpdmError {
   return new SpdmError('VerifyFailed', `${WHAT}: ${why}`, { wireCode: ERROR_CODE.DecryptError });
 }
 
-/** The session this FINISH belongs to. @throws SpdmError UnexpectedRequest */
-function sessionFor(ctx: HandlerContext, host: SessionHost): ResponderSession {
+function isDecryptError(e: unknown): boolean {
+  return e instanceof SpdmError && e.wireCode === ERROR_CODE.DecryptError;
+}
+
+/**
+ * The session this FINISH belongs to, in libspdm_rsp_finish_rsp.c's order: a FINISH on the
+ * wrong side of the record layer (inside a session with HANDSHAKE_IN_THE_CLEAR, outside one
+ * without), or in the clear with no handshake waiting, is SessionRequired (1.2+; Unspecified in
+ * 1.1); a session not in its handshake is UnexpectedRequest.
+ * @throws SpdmError
+ */
+function sessionFor(ctx: HandlerContext, host: SessionHost, n: Negotiated): ResponderSession {
   const id = ctx.meta.sessionId;
+  const hitc = bothHave(n, CAP.HANDSHAKE_IN_THE_CLEAR);
+  const wrongSide = hitc ? 'must come in the clear' : 'must come inside its session';
+  if (hitc !== (id === undefined)) throw sessionRequired(WHAT, n.version, wrongSide);
   const s = id === undefined ? host.latestHandshake() : host.get(id);
-  if (s?.secured.phase !== 'handshake') throw unexpected(WHAT, 'no session waiting for FINISH');
-  if (s.handshakeInTheClear !== (id === undefined)) {
-    throw unexpected(WHAT, s.handshakeInTheClear ? 'must come in the clear' : 'must come inside its session');
-  }
+  if (!s) throw sessionRequired(WHAT, n.version, 'no session waiting for FINISH');
+  if (s.secured.phase !== 'handshake') throw unexpected(WHAT, 'no session waiting for FINISH');
   return s;
 }
 
@@ -118,12 +131,17 @@ export function finishHandler(host: SessionHost): RequestHandler {
     handle(request, ctx) {
       const state = negotiatedState(ctx, WHAT);
       requireBothCaps(state.negotiated, CAP.KEY_EX, REQUEST_CODE.FINISH, WHAT);
-      const s = sessionFor(ctx, host);
+      const s = sessionFor(ctx, host, state.negotiated);
       let response: Uint8Array;
       try {
         response = answerFinish(s, request);
       } catch (e) {
-        // No second try: the session ends with this answer (libspdm frees it too).
+        // A FINISH that does not verify (DecryptError) ends the session with this answer. A
+        // malformed one (InvalidRequest: size, Param1/Param2 against MutAuthRequested, ReqSlotID)
+        // leaves the handshake as it was, as libspdm_rsp_finish_rsp.c does, so the requester may
+        // send a correct FINISH (SPDM-Responder-Validator 9.6 sends fifteen bad FINISH requests
+        // in one session and expects an ERROR(InvalidRequest) for each).
+        if (!isDecryptError(e)) throw e;
         if (s.handshakeInTheClear) host.end(s, e as Error);
         else s.failAfterResponse = e as Error;
         throw e;

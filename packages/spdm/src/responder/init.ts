@@ -117,7 +117,7 @@ export function resolveResponderInit(init: ResponderInit = {}): ResponderConfig 
   const dataTransferSize = init.dataTransferSize ?? DEFAULT_DATA_TRANSFER_SIZE;
   const maxSpdmMsgSize = init.maxSpdmMsgSize ?? dataTransferSize;
   checkSizes(dataTransferSize, maxSpdmMsgSize, capabilities);
-  const algorithms = resolveAlgorithmPrefs(init.algorithms);
+  const algorithms = requesterSignaturePrefs(resolveAlgorithmPrefs(init.algorithms), init, capabilities);
   if (
     hasCap(capabilities, 'MEAS_CAP') &&
     (algorithms.measurementHash.length === 0 || !algorithms.measurementSpec)
@@ -140,6 +140,23 @@ export function resolveResponderInit(init: ResponderInit = {}): ResponderConfig 
     slots,
     measurements,
   };
+}
+
+/**
+ * A responder without MUT_AUTH_CAP and without its own `algorithms.reqBaseAsym` selects no
+ * ReqBaseAsymAlg (ALGORITHMS answers 0), as DSP0274 1.2 wants and SPDM-Responder-Validator
+ * checks (3.5.15 / 3.6.15: "req_base_asym_alg" must be 0 without MUT_AUTH_CAP; our defaults
+ * selected ECDSA P-256). An explicit list keeps libspdm 1e16c60f's behaviour, which selects from
+ * whatever its integrator configured, MUT_AUTH_CAP or not (the spdm-emu recordings do), so a
+ * responder configured like spdm_responder_emu stays byte-exact with it.
+ */
+function requesterSignaturePrefs(
+  p: AlgorithmPrefs,
+  init: ResponderInit,
+  capabilities: number,
+): AlgorithmPrefs {
+  if (hasCap(capabilities, 'MUT_AUTH_CAP') || init.algorithms?.reqBaseAsym !== undefined) return p;
+  return { ...p, reqBaseAsym: [] };
 }
 
 function resolveSlots(s: ResponderInit['slots']): ResponderSlots | null {

@@ -55,6 +55,7 @@ import type { RequestHandler } from './handler.js';
 import type { ResponderConfig } from './init.js';
 import { signingSlot } from './local-identity.js';
 import { measurementSummaryHash } from './measurement-source.js';
+import { EMPTY_MEASUREMENT_TRANSCRIPT } from './measurements.js';
 import type { RequesterCredential, ResponderSession, SessionHost } from './session-host.js';
 import { invalidRequest, requireBothCaps, unexpected } from './session-rules.js';
 
@@ -231,6 +232,7 @@ function respond(host: SessionHost, p: Prepared): Uint8Array {
         signatureSize: signature.length,
         responderVerifyDataSize: verifyData.length,
       },
+      measurements: EMPTY_MEASUREMENT_TRANSCRIPT,
       afterResponse: [],
       failAfterResponse: undefined,
     });

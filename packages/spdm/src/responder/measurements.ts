@@ -1,7 +1,8 @@
 /**
  * GET_MEASUREMENTS handler (DSP0274 1.3 "GET_MEASUREMENTS request and MEASUREMENTS response";
  * spdm-reference §2.7, §3.1-§3.3; libspdm `libspdm_rsp_measurements.c`). Accepted after VCA,
- * outside sessions (in-session measurements, with their own M, are not served yet).
+ * outside sessions here; the session layer (sessions.ts) serves it inside established sessions
+ * with the session's own M through `answerMeasurements`.
  *
  * - No MEAS_CAP: ERROR(UnsupportedRequest); no measurement specification or hash negotiated:
  *   ERROR(UnexpectedRequest); a signature asked of a MEAS_CAP=NO_SIG responder:
@@ -39,8 +40,16 @@ import {
   type Measurements,
 } from '../msgs/measurements.js';
 import { type Negotiated, suiteOf } from '../negotiated.js';
-import { appendM, authAfterRequest, negotiatedState, type ResponderAuth, requireCap } from './auth-state.js';
+import {
+  appendM,
+  authAfterRequest,
+  EMPTY_RESPONDER_AUTH,
+  negotiatedState,
+  type ResponderAuth,
+  requireCap,
+} from './auth-state.js';
 import type { RequestHandler } from './handler.js';
+import type { ResponderConfig } from './init.js';
 import { signingSlot } from './local-identity.js';
 import type { MeasurementSource } from './measurement-source.js';
 
@@ -67,9 +76,9 @@ function selectBlocks(all: readonly MeasurementBlock[], operation: number): read
 }
 
 /** Content-changed for a signed 1.2+ response, and M's baseline (hash of the full record). */
-function contentChange(auth: ResponderAuth, all: readonly MeasurementBlock[], n: Negotiated) {
+function contentChange(m: MeasurementTranscript, all: readonly MeasurementBlock[], n: Negotiated) {
   const now = hash(suiteOf(n).hash, encodeMeasurementRecord(all));
-  const base = auth.mBaseline ?? now;
+  const base = m.mBaseline ?? now;
   const same = Buffer.from(base).equals(now);
   return { baseline: base, changed: same ? MEAS_CONTENT_CHANGED.NO_CHANGE : MEAS_CONTENT_CHANGED.CHANGED };
 }
@@ -95,42 +104,70 @@ function checkRequest(
   return source;
 }
 
+/**
+ * The M transcript of one scope: the connection (outside sessions) or one session. libspdm keeps
+ * one per scope (`transcript.message_m` and `session_transcript.message_m`) and signs
+ * L1/L2 = [1.2+: VCA] ‖ that scope's M (`libspdm_calculate_l1l2`).
+ */
+export type MeasurementTranscript = Pick<ResponderAuth, 'm' | 'mSize' | 'mBaseline'>;
+
+/** An empty M. */
+export const EMPTY_MEASUREMENT_TRANSCRIPT: MeasurementTranscript = { m: [], mSize: 0 };
+
+/**
+ * Answers one GET_MEASUREMENTS against M transcript `m` (see the module comment); returns the
+ * response and the M that follows it. Shared by the connection-level handler and the session
+ * layer's in-session one (sessions.ts).
+ * @throws SpdmError as the handler answers it (UnsupportedRequest, UnexpectedRequest,
+ *   InvalidRequest, TooLarge).
+ */
+export function answerMeasurements(
+  request: Uint8Array,
+  n: Negotiated,
+  config: ResponderConfig,
+  m: MeasurementTranscript,
+): { response: Uint8Array; m: MeasurementTranscript } {
+  requireCap(n, 'MEAS_CAP', REQUEST_CODE.GET_MEASUREMENTS, WHAT);
+  const req = decodeGetMeasurements(request, { version: n.version });
+  const source = checkRequest(req, n, config.measurements);
+  const signed = req.signatureRequested;
+  const slotId = req.slotId ?? 0;
+  const slot = signed ? signingSlot(config.slots, n, slotId) : undefined;
+  const all = source.blocks(n.measurementHashAlgo);
+  const blocks = selectBlocks(all, req.operation);
+  const change = contentChange(m, all, n);
+  const body: Measurements = {
+    code: RESPONSE_CODE.MEASUREMENTS,
+    version: n.version,
+    totalMeasurementIndices: req.operation === MEASUREMENT_OPERATION.TOTAL_NUMBER ? all.length : 0,
+    slotId: signed && n.version >= SPDM_VERSION.V11 ? slotId : 0,
+    contentChanged: signed && n.version >= SPDM_VERSION.V12 ? change.changed : 0,
+    blocks,
+    nonce: new Uint8Array(randomBytes(32)),
+    opaqueData: new Uint8Array(0),
+    ...(req.requesterContext ? { requesterContext: req.requesterContext } : {}),
+  };
+  const unsigned = encodeToBytes(encodeMeasurements, body);
+  if (!slot) {
+    const next = appendM({ ...EMPTY_RESPONDER_AUTH, ...m, mBaseline: change.baseline }, request, unsigned);
+    return { response: unsigned, m: { m: next.m, mSize: next.mSize, mBaseline: next.mBaseline } };
+  }
+  const suite = cryptoSuite(suiteOf(n));
+  const l2 = measurementsTranscript(suite.hash, n.version, n.vca, [...m.m, request, unsigned], 0);
+  const signature = suite.sign('responder', slot.privateKey, SIGNING_CONTEXT.RESPONDER_MEASUREMENTS, l2);
+  return { response: concatBytes(unsigned, signature), m: EMPTY_MEASUREMENT_TRANSCRIPT };
+}
+
 export const getMeasurementsHandler: RequestHandler = {
   name: WHAT,
   allowedIn: ['Negotiated'],
   handle(request, ctx) {
     const state = negotiatedState(ctx, WHAT);
-    const n = state.negotiated;
-    requireCap(n, 'MEAS_CAP', REQUEST_CODE.GET_MEASUREMENTS, WHAT);
-    const req = decodeGetMeasurements(request, { version: n.version });
-    const source = checkRequest(req, n, ctx.config.measurements);
-    const signed = req.signatureRequested;
-    const slotId = req.slotId ?? 0;
-    const slot = signed ? signingSlot(ctx.config.slots, n, slotId) : undefined;
-    const all = source.blocks(n.measurementHashAlgo);
-    const blocks = selectBlocks(all, req.operation);
-    let auth = authAfterRequest(state.auth, REQUEST_CODE.GET_MEASUREMENTS);
-    const change = contentChange(auth, all, n);
-    const body: Measurements = {
-      code: RESPONSE_CODE.MEASUREMENTS,
-      version: n.version,
-      totalMeasurementIndices: req.operation === MEASUREMENT_OPERATION.TOTAL_NUMBER ? all.length : 0,
-      slotId: signed && n.version >= SPDM_VERSION.V11 ? slotId : 0,
-      contentChanged: signed && n.version >= SPDM_VERSION.V12 ? change.changed : 0,
-      blocks,
-      nonce: new Uint8Array(randomBytes(32)),
-      opaqueData: new Uint8Array(0),
-      ...(req.requesterContext ? { requesterContext: req.requesterContext } : {}),
+    const auth = authAfterRequest(state.auth, REQUEST_CODE.GET_MEASUREMENTS);
+    const out = answerMeasurements(request, state.negotiated, ctx.config, auth);
+    return {
+      response: out.response,
+      state: { ...state, auth: { ...auth, m: out.m.m, mSize: out.m.mSize, mBaseline: out.m.mBaseline } },
     };
-    const unsigned = encodeToBytes(encodeMeasurements, body);
-    if (!slot) {
-      auth = appendM({ ...auth, mBaseline: change.baseline }, request, unsigned);
-      return { response: unsigned, state: { ...state, auth } };
-    }
-    const suite = cryptoSuite(suiteOf(n));
-    const l2 = measurementsTranscript(suite.hash, n.version, n.vca, [...auth.m, request, unsigned], 0);
-    const signature = suite.sign('responder', slot.privateKey, SIGNING_CONTEXT.RESPONDER_MEASUREMENTS, l2);
-    const response = concatBytes(unsigned, signature);
-    return { response, state: { ...state, auth: { ...auth, m: [], mSize: 0, mBaseline: undefined } } };
   },
 };

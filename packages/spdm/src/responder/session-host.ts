@@ -14,6 +14,7 @@ import type { Negotiated } from '../negotiated.js';
 import type { PeerIdentity } from '../session/peer.js';
 import type { SecuredSession } from '../session/secured-session.js';
 import type { SecuredMessageParams } from '../transport/secured-params.js';
+import type { MeasurementTranscript } from './measurements.js';
 
 /** Mutual authentication without encapsulation (MutAuthRequested = 1, requester signs FINISH). */
 export interface MutualAuthInit {
@@ -87,9 +88,17 @@ export interface ResponderSession {
   readonly mutualAuth: { readonly reqSlotId: number; readonly requester: RequesterCredential } | null;
   /** VCA ‖ Hash(Ct) ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP, for the FINISH transcripts. */
   readonly transcript: KeyExchangeTranscriptParts;
+  /**
+   * The session's own M transcript for in-session GET_MEASUREMENTS (measurements-in-session.ts);
+   * absent = empty. Every other request in the session resets it.
+   */
+  measurements?: MeasurementTranscript;
   /** Run by the manager right after the response to the current request is sealed and sent. */
   afterResponse: (() => void)[];
-  /** End the session (with this error) once the current response has been sent. */
+  /**
+   * End the session (with this error) once the current response has been sent; the connection
+   * stays (FINISH that does not verify).
+   */
   failAfterResponse: Error | undefined;
 }
 

@@ -5,7 +5,7 @@
  * request for a session that does not exist or is in the wrong phase -> UnexpectedRequest.
  */
 import { SpdmError } from '../errors.js';
-import { ERROR_CODE } from '../msgs/codes.js';
+import { ERROR_CODE, SPDM_VERSION } from '../msgs/codes.js';
 import type { Negotiated } from '../negotiated.js';
 import { bothHave } from '../negotiation.js';
 import type { HandlerContext } from './handler.js';
@@ -21,9 +21,26 @@ export function requireBothCaps(n: Negotiated, capBits: number, requestCode: num
   }
 }
 
+/**
+ * The ERROR for an in-session request that came outside any session: SessionRequired from 1.2
+ * on, Unspecified before (libspdm `libspdm_rsp_{heartbeat,key_update_ack,end_session_ack,
+ * finish_rsp}.c`; SPDM-Responder-Validator 9.11, 12.4, 13.5 and 16.4 expect SessionRequired).
+ */
+export function sessionRequiredCode(version: number | null): number {
+  return (version ?? 0) >= SPDM_VERSION.V12 ? ERROR_CODE.SessionRequired : ERROR_CODE.Unspecified;
+}
+
 /** ERROR(UnexpectedRequest). */
 export function unexpected(what: string, why: string): SpdmError {
   return new SpdmError('UnexpectedRequest', `${what}: ${why}`, { wireCode: ERROR_CODE.UnexpectedRequest });
+}
+
+/**
+ * ERROR(SessionRequired) from 1.2 on, ERROR(Unspecified) before (libspdm's answer to a session
+ * request outside its session, or FINISH on the wrong side of HANDSHAKE_IN_THE_CLEAR).
+ */
+export function sessionRequired(what: string, version: number, why: string): SpdmError {
+  return new SpdmError('UnexpectedRequest', `${what}: ${why}`, { wireCode: sessionRequiredCode(version) });
 }
 
 /** ERROR(InvalidRequest). */

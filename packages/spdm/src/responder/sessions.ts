@@ -1,9 +1,10 @@
 /**
  * The responder's session layer for one connection (DSP0277; libspdm `libspdm_rsp_receive_send.c`
  * and `libspdm_secured_message_*`): it installs the session handlers (KEY_EXCHANGE, FINISH,
- * HEARTBEAT, KEY_UPDATE, END_SESSION, the chain-presenting VENDOR_DEFINED_REQUEST, and a
- * GET_VERSION that ends every session first) on the connection's ResponderCore, and handles
- * every secured record of the connection (`onSecured`, the serve loop's hook):
+ * HEARTBEAT, KEY_UPDATE, END_SESSION, the chain-presenting VENDOR_DEFINED_REQUEST, GET_MEASUREMENTS
+ * inside sessions, and a GET_VERSION that ends every session first) on the connection's
+ * ResponderCore, and handles every secured record of the connection (`onSecured`, the serve
+ * loop's hook):
  *
  * - a record is opened with its session's current receive key (SecuredSession); an inner SPDM
  *   request goes to `core.handle(request, { sessionId })` and the answer is sealed with the
@@ -27,18 +28,25 @@ import { ERROR_CODE, REQUEST_CODE, SPDM_VERSION } from '../msgs/codes.js';
 import { encodeToBytes } from '../msgs/encode.js';
 import { encodeErrorResponse, errorResponse } from '../msgs/error.js';
 import type { Negotiated } from '../negotiated.js';
-import { maxAppPayload } from '../session/app-data.js';
+import { decodeAppMessage, maxAppPayload } from '../session/app-data.js';
 import type { PeerIdentity } from '../session/peer.js';
 import { recordSessionId } from '../session/record.js';
 import { type ChannelControl, type ChannelPort, SecureChannel } from '../session/secure-channel.js';
+import type { OpenedRecord } from '../session/secured-session.js';
 import type { TransportConnection } from '../transport/connection.js';
-import { type SecuredMessageParams, securedParamsOf } from '../transport/secured-params.js';
+import {
+  type InnerMessage,
+  type SecuredMessageParams,
+  securedParamsOf,
+} from '../transport/secured-params.js';
 import type { ResponderCore } from './core.js';
 import { endSessionHandler } from './end-session.js';
 import { finishHandler } from './finish.js';
 import { heartbeatHandler } from './heartbeat.js';
 import { keyExchangeHandler } from './key-exchange.js';
 import { keyUpdateHandler } from './key-update.js';
+import { EMPTY_MEASUREMENT_TRANSCRIPT } from './measurements.js';
+import { measurementsInSessionHandler } from './measurements-in-session.js';
 import {
   type RequesterCredential,
   type ResolvedSessionOptions,
@@ -78,6 +86,15 @@ export interface ResponderSessionsInit extends ResponderSessionInit {
   readonly onSession?: OnSession;
   /** Told about every session that ends with an error (for logging). Must not throw. */
   readonly onSessionError?: (error: SpdmError, sessionId: number) => void;
+  /**
+   * Application data of an established session that is not in our application-message format
+   * (session/app-data.ts), e.g. the PLDM GetTID that spdm_requester_emu sends on MCTP
+   * (`answerPldmGetTid` of session/pldm.ts answers it like spdm_responder_emu). The returned bytes
+   * go back in the same session as raw application data (the transport's format: on MCTP a whole
+   * MCTP message, type byte first); null / undefined sends nothing. Throwing, or no hook, ends
+   * the session as any undecodable record does. Must be synchronous.
+   */
+  readonly onForeignApp?: (message: Uint8Array, sessionId: number) => Uint8Array | null | undefined;
 }
 
 interface Entry {
@@ -105,6 +122,7 @@ export class ResponderSessions implements SessionHost {
   readonly #conn: TransportConnection;
   readonly #onSession: OnSession;
   readonly #onSessionError: ResponderSessionsInit['onSessionError'];
+  readonly #onForeignApp: ResponderSessionsInit['onForeignApp'];
   readonly #entries = new Map<number, Entry>();
   #latest: number | undefined;
 
@@ -122,12 +140,14 @@ export class ResponderSessions implements SessionHost {
     this.#conn = conn;
     this.#onSession = init.onSession ?? discard;
     this.#onSessionError = init.onSessionError;
+    this.#onForeignApp = init.onForeignApp;
     core.registerHandler(REQUEST_CODE.KEY_EXCHANGE, keyExchangeHandler(this));
     core.registerHandler(REQUEST_CODE.FINISH, finishHandler(this));
     core.registerHandler(REQUEST_CODE.HEARTBEAT, heartbeatHandler(this));
     core.registerHandler(REQUEST_CODE.KEY_UPDATE, keyUpdateHandler(this));
     core.registerHandler(REQUEST_CODE.END_SESSION, endSessionHandler(this));
     core.registerHandler(REQUEST_CODE.VENDOR_DEFINED_REQUEST, vendorDefinedHandler(this));
+    core.registerHandler(REQUEST_CODE.GET_MEASUREMENTS, measurementsInSessionHandler(this));
     core.registerHandler(REQUEST_CODE.GET_VERSION, {
       ...getVersionHandler,
       handle: (request, ctx) => {
@@ -254,15 +274,19 @@ export class ResponderSessions implements SessionHost {
       );
       return null;
     }
-    let opened: ReturnType<ResponderSession['secured']['open']>;
+    let inner: InnerMessage;
+    let opened: OpenedRecord | { kind: 'foreign' };
     try {
-      opened = entry.s.secured.open(record);
+      inner = entry.s.secured.openRaw(record);
+      opened = this.#classify(entry, inner);
     } catch (e) {
       this.#recordFailure(entry, e);
       return null;
     }
     this.#arm(entry);
-    if (opened.kind === 'spdm') {
+    if (opened.kind === 'foreign') {
+      this.#foreignApp(entry, inner.message);
+    } else if (opened.kind === 'spdm') {
       this.#request(entry, opened.message);
     } else if (!entry.control) {
       this.#recordFailure(
@@ -288,8 +312,38 @@ export class ResponderSessions implements SessionHost {
     return null;
   }
 
+  /**
+   * SPDM, one of our application messages, or (with an onForeignApp hook, in an established
+   * session) someone else's application data.
+   * @throws SpdmError InvalidMsgField for application data nobody takes.
+   */
+  #classify(entry: Entry, inner: InnerMessage): OpenedRecord | { kind: 'foreign' } {
+    if (inner.kind === 'spdm') return { kind: 'spdm', message: inner.message };
+    try {
+      return decodeAppMessage(this.params, inner.message);
+    } catch (e) {
+      if (this.#onForeignApp && entry.s.secured.phase === 'established') return { kind: 'foreign' };
+      throw e;
+    }
+  }
+
+  /** Hands foreign application data to the hook and seals its answer as raw application data. */
+  #foreignApp(entry: Entry, message: Uint8Array): void {
+    let record: Uint8Array | undefined;
+    try {
+      const answer = this.#onForeignApp?.(message, entry.s.sessionId);
+      if (answer) record = entry.s.secured.sealRawApp(answer);
+    } catch (e) {
+      this.#fail(entry, e, false);
+      return;
+    }
+    if (record) this.#conn.send(record, { secured: true }).catch((e: unknown) => this.#fail(entry, e, true));
+  }
+
   #request(entry: Entry, message: Uint8Array): void {
     const s = entry.s;
+    // Any other request in the session resets its M (libspdm_reset_message_buffer_via_request_code).
+    if (message[1] !== REQUEST_CODE.GET_MEASUREMENTS) s.measurements = EMPTY_MEASUREMENT_TRANSCRIPT;
     const response = this.#core.handle(message, { sessionId: s.sessionId });
     if (s.secured.phase === 'ended') return;
     let record: Uint8Array;
@@ -306,7 +360,11 @@ export class ResponderSessions implements SessionHost {
       this.#fail(entry, e, true);
       return;
     }
-    if (s.failAfterResponse) this.#fail(entry, s.failAfterResponse, true);
+    // Only FINISH sets it (a signature or RequesterVerifyData that does not verify): that session
+    // ends, the connection stays, as with libspdm, which keeps serving the connection after
+    // ERROR(DecryptError) to FINISH (SPDM-Responder-Validator 9.7 goes on on the same connection;
+    // closing it here broke every case after 9.7).
+    if (s.failAfterResponse) this.end(s, asSpdmError(s.failAfterResponse, 'SessionError'));
   }
 
   #sendApp(entry: Entry, kind: 'data' | 'end', payload?: Uint8Array): Promise<void> {

@@ -103,6 +103,17 @@ export class SecuredSession {
   }
 
   /**
+   * Seals application data in the peer's own format (no header of ours: on MCTP a whole MCTP
+   * message starting with its type byte, e.g. PLDM), for peers with their own application
+   * protocol; the counterpart of openRaw.
+   * @throws SpdmError 'Transport' when libspdm would read `message` as an SPDM message;
+   *   SequenceOverflow / TooLarge; RangeError after destroy().
+   */
+  sealRawApp(message: Uint8Array): Uint8Array {
+    return this.#send.seal(this.params.encodeApp(message));
+  }
+
+  /**
    * Opens the next record from the peer and classifies what it carries.
    * @throws SpdmError VerifyFailed / SessionError / InvalidMsgSize / InvalidMsgField /
    *   SequenceOverflow: the session must end.
