@@ -5,7 +5,7 @@
  * Note: bigint arithmetic is not constant-time. The values handled here stay inside one
  * process; see the package notes on that choice.
  */
-import { randomBytes } from 'node:crypto';
+import { createECDH, randomBytes } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { TrustQuorumError } from '../errors.js';
 
@@ -67,9 +67,23 @@ export function randomNonZeroScalar(): bigint {
   return v + 1n;
 }
 
-/** g·s; g·0 is the identity. `s` may be secret (constant-time ladder for s != 0). */
+/**
+ * g·s; g·0 is the identity. `s` may be secret. For s in [1, n-1] the product comes from
+ * OpenSSL (node's ECDH: the public key of private key s, P-256's constant-time fixed-base
+ * multiplication), about 25 times faster than the same product in BigInt; the scalar's bytes
+ * are zeroed after use (OpenSSL's copy lives until the ECDH object is collected).
+ */
 export function mulBase(s: bigint): Point {
-  return s === 0n ? Point.ZERO : Point.BASE.multiply(s);
+  if (s === 0n) return Point.ZERO;
+  if (s < 0n || s >= ORDER) return Point.BASE.multiply(s); // noble refuses these, as before
+  const bytes = scalarToBytes(s);
+  try {
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+    return Point.fromBytes(ecdh.getPublicKey());
+  } finally {
+    bytes.fill(0);
+  }
 }
 
 /**
