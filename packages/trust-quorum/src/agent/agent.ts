@@ -30,6 +30,7 @@ import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { SUPPORTED_VERSIONS, versionName } from '@trust-quorum/spdm/msgs/codes';
+import { CertChainCache } from '@trust-quorum/spdm/requester/chain-cache';
 import { type PeerAddress, ShareCollector } from '../collector/collector.js';
 import type { CollectProgress } from '../collector/state.js';
 import { formatHostPort, type HostPort } from '../discovery/address.js';
@@ -87,6 +88,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly #startedAt = Date.now();
   readonly #selfKeys = new Set<string>();
   readonly #peerErrors = new Map<string, PeerError>();
+  readonly #chainCache = new CertChainCache();
   #state: AgentState = 'starting';
   #since = new Date();
   #reason: string | null = null;
@@ -402,6 +404,8 @@ export class Agent extends EventEmitter<AgentEvents> {
         trustedRoot: this.#root!,
         connectMs: config.timeouts.connectMs,
         timeoutMs: config.timeouts.connectMs,
+        // Peers' chains fetched and validated once, not at every retry.
+        requester: { chainCache: this.#chainCache },
         onAttempt: (peer) => this.metrics.collectionAttempt(peer),
         onSelf: (peer) => {
           if (!this.#selfKeys.has(peer))

@@ -113,7 +113,13 @@ class Agents {
 
   start(ids: readonly string[] = this.rack.sleds.map((s) => s.sledId)): Proc[] {
     return ids.map((id) => {
-      const p = tqChild(['agent', '--config', this.sled(id).config]);
+      const p = tqChild([
+        'agent',
+        '--config',
+        this.sled(id).config,
+        '--log-level',
+        process.env.TQ_TEST_LOG ?? 'info',
+      ]);
       this.running.set(id, p);
       return p;
     });
@@ -129,7 +135,15 @@ class Agents {
     return Promise.all(
       ids.map((id) => {
         const p = this.running.get(id)!;
-        return waitForStatus(this.sled(id).httpPort, pred, `${id} ${what}`, ms, p.alive);
+        return waitForStatus(this.sled(id).httpPort, pred, `${id} ${what}`, ms, p.alive).catch(async (e) => {
+          const exit = p.alive() ? 'running' : `exited ${JSON.stringify(await p.exited)}`;
+          const tail = p.err
+            .split('\n')
+            .filter((l) => !l.includes('"spdm request"'))
+            .slice(-15)
+            .join('\n');
+          throw new Error(`${(e as Error).message}; ${exit}; stderr ends:\n${tail}`);
+        });
       }),
     );
   }
@@ -235,7 +249,7 @@ describe('a 5-sled rack of agent processes', () => {
     const again = await agents.wait(ALL, done, 'unlocked after a cold boot');
     for (const s of again)
       expect(s).toMatchObject({ rackId, state: 'unlocked', shares: { held: 3, needed: 3 } });
-  }, 60_000);
+  }, 120_000);
 
   it('(b) a sled restarted with one peer up waits at 2/3, and unlocks when another peer returns', async () => {
     expect(await agents.stop(['sled-2', 'sled-3', 'sled-4', 'sled-5'])).toEqual([0, 0, 0, 0]);
@@ -254,7 +268,7 @@ describe('a 5-sled rack of agent processes', () => {
     agents.start(['sled-3']);
     await agents.wait(['sled-2', 'sled-3'], done, 'unlocked');
     expect(await agents.stop()).toEqual([0, 0, 0]);
-  }, 60_000);
+  }, 120_000);
 
   it.skipIf(!HAVE_CRYPTSETUP)(
     '(d) LUKS2 images open with the rack-derived keys at boot; a wrong key fails the sled, never unlocked',
@@ -305,7 +319,7 @@ describe('a 5-sled rack of agent processes', () => {
       const everything = procs.map((p) => p.out + p.err).join('\n');
       for (const hex of keysHex) expect(everything).not.toContain(hex);
     },
-    60_000,
+    120_000,
   );
 });
 
@@ -337,5 +351,5 @@ describe('rack init killed between prepare and commit', () => {
     expect(second.out).toMatch(/initialized: 3 sleds committed\n$/);
     await three.wait(ids, done, 'unlocked');
     expect(await three.stop()).toEqual([0, 0, 0]);
-  }, 60_000);
+  }, 120_000);
 });
