@@ -28,6 +28,61 @@ export interface ValidateCertChainInit {
    */
   readonly role?: 'responder' | 'requester';
   readonly maxCerts?: number;
+  /**
+   * Parsed certificates and verified issuer signatures remembered across validations (a rack's
+   * chains share their root and intermediate). Default: none, everything is parsed and checked.
+   */
+  readonly memo?: CertificateMemo;
+}
+
+/**
+ * Certificates parsed before, by exact DER, and (certificate, issuer) pairs whose issuer name
+ * and signature were checked and found right (by object identity, so only pairs of memoized or
+ * caller-held certificates). Failures are never kept. Bounded: the oldest DER goes first.
+ */
+export class CertificateMemo {
+  readonly maxEntries: number;
+  readonly #parsed = new Map<string, X509Certificate>();
+  readonly #issued = new WeakMap<X509Certificate, WeakSet<X509Certificate>>();
+
+  /** @throws RangeError for maxEntries < 1. */
+  constructor(init: { readonly maxEntries?: number } = {}) {
+    this.maxEntries = init.maxEntries ?? 256;
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new RangeError('maxEntries must be >= 1');
+  }
+
+  /** The certificate for `der`, parsed once. @throws what new X509Certificate throws */
+  parse(der: Uint8Array): X509Certificate {
+    const key = Buffer.from(der.buffer, der.byteOffset, der.length).toString('latin1');
+    const known = this.#parsed.get(key);
+    if (known) return known;
+    const cert = new X509Certificate(der);
+    this.#parsed.set(key, cert);
+    if (this.#parsed.size > this.maxEntries) this.#parsed.delete(this.#parsed.keys().next().value as string);
+    return cert;
+  }
+
+  /** `check()` the first time a pair is asked for (and until it holds), then true. */
+  issuedBy(cert: X509Certificate, issuer: X509Certificate, check: () => boolean): boolean {
+    if (this.#issued.get(cert)?.has(issuer)) return true;
+    if (!check()) return false;
+    let set = this.#issued.get(cert);
+    if (!set) {
+      set = new WeakSet();
+      this.#issued.set(cert, set);
+    }
+    set.add(issuer);
+    return true;
+  }
+
+  get size(): number {
+    return this.#parsed.size;
+  }
+
+  clear(): void {
+    this.#parsed.clear();
+  }
 }
 
 export interface ValidatedChain {
@@ -57,10 +112,11 @@ export function validateCertChain(
 ): ValidatedChain {
   const roots = parseRoots(init.trustedRoots);
   const parsed = chain instanceof Uint8Array ? parseCertChain(chain, init.hash.size, init.maxCerts) : chain;
-  const certs = parsed.certs.map((der, i) => parseCert(der, i));
+  const memo = init.memo;
+  const certs = parsed.certs.map((der, i) => parseCert(der, i, memo));
   const now = init.now ?? new Date();
   const first = certs[0]!;
-  const root = findRoot(first, roots);
+  const root = findRoot(first, roots, memo);
   if (!root) fail(0, first, 'neither a trusted root nor issued by one');
   if (!Buffer.from(parsed.rootHash).equals(Buffer.from(hashOf(init.hash, root.raw)))) {
     fail(0, first, 'RootHash does not match the hash of the root certificate');
@@ -68,7 +124,7 @@ export function validateCertChain(
   if (root !== first) checkTime(root, now, () => `trusted root (${subjectOf(root)})`);
   certs.forEach((c, i) => {
     checkTime(c, now, () => label(i, c));
-    if (i > 0 && !signedBy(c, certs[i - 1]!)) fail(i, c, `not signed by certificate ${i - 1}`);
+    if (i > 0 && !signedBy(c, certs[i - 1]!, memo)) fail(i, c, `not signed by certificate ${i - 1}`);
     // X509_check_ca: cA=TRUE, and keyCertSign if keyUsage is present.
     if (i < certs.length - 1 && !c.ca) fail(i, c, `is not a CA but issues certificate ${i + 1}`);
   });
@@ -90,9 +146,9 @@ function parseRoots(roots: readonly (Uint8Array | X509Certificate)[]): X509Certi
   });
 }
 
-function parseCert(der: Uint8Array, i: number): X509Certificate {
+function parseCert(der: Uint8Array, i: number, memo: CertificateMemo | undefined): X509Certificate {
   try {
-    return new X509Certificate(der);
+    return memo ? memo.parse(der) : new X509Certificate(der);
   } catch (e) {
     throw new SpdmError('InvalidCertificate', `certificate ${i}: not a parsable X.509 certificate`, {
       cause: e,
@@ -100,19 +156,26 @@ function parseCert(der: Uint8Array, i: number): X509Certificate {
   }
 }
 
-function findRoot(first: X509Certificate, roots: readonly X509Certificate[]): X509Certificate | undefined {
-  const same = roots.find((r) => r.raw.equals(first.raw));
+function findRoot(
+  first: X509Certificate,
+  roots: readonly X509Certificate[],
+  memo: CertificateMemo | undefined,
+): X509Certificate | undefined {
+  const same = roots.find((r) => r === first || r.raw.equals(first.raw));
   if (same) return first;
-  return roots.find((r) => signedBy(first, r));
+  return roots.find((r) => signedBy(first, r, memo));
 }
 
-/** Issuer name matches and the signature verifies under `issuer`'s key. */
-function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
-  try {
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
-  } catch {
-    return false;
-  }
+/** Issuer name matches and the signature verifies under `issuer`'s key (remembered in `memo`). */
+function signedBy(cert: X509Certificate, issuer: X509Certificate, memo?: CertificateMemo): boolean {
+  const check = (): boolean => {
+    try {
+      return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+    } catch {
+      return false;
+    }
+  };
+  return memo ? memo.issuedBy(cert, issuer, check) : check();
 }
 
 function checkTime(c: X509Certificate, now: Date, name: () => string): void {

@@ -5,14 +5,21 @@
  * ValidatedChainCache keeps the result for the exact chain bytes under the exact options and
  * trusted roots, and gives it back while the validation time stays inside every certificate's
  * validity (the root's included), so a hit answers exactly what validating again would.
- * Failures are never remembered. Bounded: the least recently used entry goes first.
+ * Failures are never remembered. Bounded: the least recently used entry goes first. A chain
+ * seen for the first time is validated with the cache's CertificateMemo, so the certificates it
+ * shares with chains seen before (root, intermediates) are not parsed or verified again.
  *
  * Shared across connections by the requester's CertChainCache and by `serve()` for presented
  * requester chains (responder/run.ts).
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { bytesEqual } from '../codec/bytes.js';
-import { type ValidateCertChainInit, type ValidatedChain, validateCertChain } from './validate.js';
+import {
+  CertificateMemo,
+  type ValidateCertChainInit,
+  type ValidatedChain,
+  validateCertChain,
+} from './validate.js';
 
 interface Entry {
   readonly chain: Uint8Array;
@@ -47,6 +54,8 @@ function validityOf(v: ValidatedChain): { from: number; to: number } {
 
 export class ValidatedChainCache {
   readonly maxEntries: number;
+  /** Parsed certificates and verified issuers shared by every validation through this cache. */
+  readonly certificates: CertificateMemo;
   readonly #map = new Map<string, Entry>();
 
   /** @throws RangeError for maxEntries < 1. */
@@ -54,6 +63,7 @@ export class ValidatedChainCache {
     this.maxEntries = init.maxEntries ?? 64;
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
       throw new RangeError('maxEntries must be >= 1');
+    this.certificates = new CertificateMemo({ maxEntries: 4 * this.maxEntries });
   }
 
   /**
@@ -75,7 +85,7 @@ export class ValidatedChainCache {
       return hit.result;
     }
     this.#map.delete(key);
-    const result = validateCertChain(chain, init);
+    const result = validateCertChain(chain, init.memo ? init : { ...init, memo: this.certificates });
     this.#map.set(key, { chain: chain.slice(), result, ...validityOf(result) });
     while (this.#map.size > this.maxEntries) {
       const oldest = this.#map.keys().next().value;
@@ -91,5 +101,6 @@ export class ValidatedChainCache {
 
   clear(): void {
     this.#map.clear();
+    this.certificates.clear();
   }
 }

@@ -8,11 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { asymInfo, BASE_ASYM_ALGO, hashInfo } from '../../src/crypto/algorithms.js';
 import { buildCertChain } from '../../src/identity/cert-chain.js';
 import { OID } from '../../src/identity/der.js';
-import { type ValidateCertChainInit, validateCertChain } from '../../src/identity/validate.js';
+import {
+  CertificateMemo,
+  type ValidateCertChainInit,
+  validateCertChain,
+} from '../../src/identity/validate.js';
 import { ValidatedChainCache } from '../../src/identity/validated-cache.js';
 import { CertChainCache } from '../../src/requester/chain-cache.js';
 import { spdmErrorOf } from '../auth-vectors.js';
-import { testPki } from './test-certs.js';
+import { makeCert, newKey, testPki } from './test-certs.js';
 
 const sha256 = hashInfo(1);
 const p256 = asymInfo(BASE_ASYM_ALGO.ECDSA_P256);
@@ -107,5 +111,62 @@ describe('ValidatedChainCache', () => {
     chains.validations.validate(chainOf(pki.leaf()), init());
     chains.clear();
     expect(chains.validations.size).toBe(0);
+  });
+});
+
+describe('CertificateMemo', () => {
+  it('parses each DER once; a DER that does not parse throws every time', () => {
+    const memo = new CertificateMemo({ maxEntries: 2 });
+    const a = memo.parse(pki.root);
+    expect(memo.parse(pki.root.slice())).toBe(a);
+    expect(memo.parse(pki.inter)).not.toBe(a);
+    expect(() => memo.parse(Uint8Array.of(0x30, 0x00))).toThrow();
+    expect(() => memo.parse(Uint8Array.of(0x30, 0x00))).toThrow();
+    memo.parse(pki.leaf());
+    expect(memo.size).toBe(2);
+    expect(memo.parse(pki.root)).not.toBe(a); // dropped as the oldest, parsed again
+  });
+
+  it('remembers only issuer checks that held', () => {
+    const memo = new CertificateMemo();
+    const [c, i] = [memo.parse(pki.inter), memo.parse(pki.root)];
+    let calls = 0;
+    const answer = (v: boolean) => () => {
+      calls++;
+      return v;
+    };
+    expect(memo.issuedBy(c, i, answer(false))).toBe(false);
+    expect(memo.issuedBy(c, i, answer(true))).toBe(true);
+    expect(memo.issuedBy(c, i, answer(false))).toBe(true);
+    expect(calls).toBe(2);
+  });
+
+  it('validation with a memo fails exactly where validation without one fails', () => {
+    const memo = new CertificateMemo();
+    const good = chainOf(pki.leaf());
+    expect(validateCertChain(good, init({ memo })).leafSubject).toBe('CN=Test Leaf');
+    // Same root and intermediate, a leaf signed by a key that is not the intermediate's.
+    const forged = makeCert({
+      subject: 'Forged',
+      issuer: 'Test Intermediate',
+      signer: newKey('p256').privateKey,
+      publicKey: newKey('p256').publicKey,
+      keyUsage: [0],
+    });
+    const bad = chainOf(forged);
+    const plain = spdmErrorOf(() => validateCertChain(bad, init())).message;
+    expect(spdmErrorOf(() => validateCertChain(bad, init({ memo }))).message).toBe(plain);
+    expect(plain).toMatch(/not signed by certificate 1/);
+    expect(
+      spdmErrorOf(() => validateCertChain(good, init({ memo, trustedRoots: [other.root] }))).message,
+    ).toMatch(/neither a trusted root/);
+  });
+
+  it('a ValidatedChainCache parses only the new leaf of a chain sharing root and intermediate', () => {
+    const cache = new ValidatedChainCache();
+    cache.validate(chainOf(pki.leaf()), init());
+    expect(cache.certificates.size).toBe(3);
+    cache.validate(chainOf(pki.leaf()), init());
+    expect(cache.certificates.size).toBe(4);
   });
 });

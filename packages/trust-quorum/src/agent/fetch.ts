@@ -9,6 +9,7 @@
  * share.
  */
 import type { X509Certificate } from 'node:crypto';
+import { CertChainCache } from '@trust-quorum/spdm/requester/chain-cache';
 import { type RequesterRunInit, run as runRequester } from '@trust-quorum/spdm/requester/run';
 import { connectTcp } from '@trust-quorum/spdm/transport/tcp';
 import { defaultPeerKey, type FetchShare, type PeerAddress } from '../collector/collector.js';
@@ -31,6 +32,11 @@ export interface AgentFetchInit {
   readonly onAttempt?: (peer: string) => void;
   /** Told when an address turned out to be this sled itself. */
   readonly onSelf?: (peer: string) => void;
+  /**
+   * Other requester options. Without a `chainCache`, the returned FetchShare keeps its own for
+   * all its attempts (responder chains fetched once, their shared root and intermediate parsed
+   * and checked once).
+   */
   readonly requester?: Omit<RequesterRunInit, 'identity' | 'trustedRoots' | 'signal' | 'timeoutMs'>;
 }
 
@@ -47,6 +53,7 @@ export function agentFetchShare(init: AgentFetchInit): FetchShare<PeerAddress> {
   const ownLeaf = init.identity.certificates[init.identity.certificates.length - 1]!;
   const timeoutMs = init.timeoutMs ?? 5000;
   const connectMs = init.connectMs ?? 5000;
+  const chainCache = init.requester?.chainCache ?? new CertChainCache();
   return async (peer: PeerAddress, signal: AbortSignal): Promise<FetchedShare> => {
     const key = defaultPeerKey(peer);
     init.onAttempt?.(key);
@@ -58,6 +65,7 @@ export function agentFetchShare(init: AgentFetchInit): FetchShare<PeerAddress> {
       receiveTimeoutMs: timeoutMs,
     });
     const { channel, peer: id } = await runRequester(conn, {
+      chainCache,
       ...init.requester,
       identity: { certificates: init.identity.certificates, privateKey: init.identity.privateKey },
       trustedRoots: [init.trustedRoot],

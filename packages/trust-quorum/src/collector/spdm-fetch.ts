@@ -6,6 +6,7 @@
  * Share or Error, end the session. The AbortSignal tears the connection down at any point.
  */
 import type { X509Certificate } from 'node:crypto';
+import { CertChainCache } from '@trust-quorum/spdm/requester/chain-cache';
 import { type RequesterRunInit, run as runRequester } from '@trust-quorum/spdm/requester/run';
 import type { SecureChannel } from '@trust-quorum/spdm/session/secure-channel';
 import { connectTcp } from '@trust-quorum/spdm/transport/tcp';
@@ -25,13 +26,18 @@ export interface SpdmFetchInit {
   readonly trustedRoot: Uint8Array | X509Certificate;
   /** Deadline of the TCP connect and of every SPDM response and of the share answer, ms; default 5000. */
   readonly timeoutMs?: number;
-  /** Other requester options (algorithms, chain cache, ...); ours win on conflicts. */
+  /**
+   * Other requester options (algorithms, chain cache, ...); ours win on conflicts. Without a
+   * `chainCache`, the returned FetchShare keeps its own for all its attempts (responder chains
+   * fetched once, their shared root and intermediate parsed and checked once).
+   */
   readonly requester?: Omit<RequesterRunInit, 'identity' | 'trustedRoots' | 'signal' | 'timeoutMs'>;
 }
 
 async function openSession(
   peer: PeerAddress,
   init: SpdmFetchInit,
+  chainCache: CertChainCache,
   signal: AbortSignal,
 ): Promise<{ channel: SecureChannel; leaf: Uint8Array; subject: string }> {
   const t = init.timeoutMs ?? 5000;
@@ -42,6 +48,7 @@ async function openSession(
     receiveTimeoutMs: t,
   });
   const { channel, peer: id } = await runRequester(conn, {
+    chainCache,
     ...init.requester,
     identity: { certificates: init.identity.certificates, privateKey: init.identity.privateKey },
     trustedRoots: [init.trustedRoot],
@@ -59,9 +66,10 @@ async function openSession(
  *   responder's member id).
  */
 export function spdmFetchShare(init: SpdmFetchInit): FetchShare<PeerAddress> {
+  const chainCache = init.requester?.chainCache ?? new CertChainCache();
   return async (peer: PeerAddress, signal: AbortSignal): Promise<FetchedShare> => {
     if (signal.aborted) throw new TrustQuorumError('Aborted', `${defaultPeerKey(peer)}: aborted`);
-    const { channel, leaf, subject } = await openSession(peer, init, signal);
+    const { channel, leaf, subject } = await openSession(peer, init, chainCache, signal);
     channel.on('error', () => {}); // failures surface through requestShare
     const onAbort = () => channel.destroy();
     signal.addEventListener('abort', onAbort, { once: true });
