@@ -72,6 +72,27 @@ export function encodeAppMessage(
 }
 
 /**
+ * The same application message as encodeAppMessage, as [header, payload] (`payload` itself,
+ * not copied), for sealing without joining them. The header alone passes the transport's
+ * classification check (our vendor header is never an SPDM message), so the result is what
+ * encodeAppMessage returns, in two pieces.
+ * @throws RangeError as encodeAppMessage.
+ */
+export function appMessageParts(
+  params: SecuredMessageParams,
+  kind: AppMessage['kind'],
+  payload: Uint8Array = new Uint8Array(0),
+): Uint8Array[] {
+  if (kind === 'data' && payload.length === 0) throw new RangeError('application data message without bytes');
+  if (kind === 'end' && payload.length !== 0) throw new RangeError('end-of-stream message carries no bytes');
+  const p = prefix(params);
+  const header = new Uint8Array(p.length + 1);
+  header.set(p, 0);
+  header[p.length] = kind === 'data' ? APP_KIND.DATA : APP_KIND.END;
+  return payload.length === 0 ? [header] : [header, payload];
+}
+
+/**
  * Reads an application message (the `message` of an inner message the transport classified as
  * application data). The payload is a view of `app`.
  * @throws SpdmError InvalidMsgField when the vendor header or the kind is not ours, or a message

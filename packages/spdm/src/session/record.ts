@@ -113,8 +113,15 @@ function choosePadding(p: RecordParams, padding: Uint8Array | undefined): Uint8A
   return new Uint8Array(randomBytes(n));
 }
 
+/** A new buffer of `n` bytes that the caller fills entirely (not zeroed, never pooled). */
+function uninitialized(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
 /**
- * Seals `appData` (the inner transport header + message, spdm-reference §5.2) into a record.
+ * Seals `appData` (the inner transport header + message, spdm-reference §5.2; one buffer, or
+ * parts sealed as their concatenation without joining them first) into a record.
  * `padding` fixes the RandomData (tests); when absent, `params` decide its length and it is random.
  * @throws SpdmError('SequenceOverflow') when `seq` is 2^64-1 or more.
  * @throws SpdmError('TooLarge') when the record would not fit its u16 Length field.
@@ -125,33 +132,38 @@ export function sealRecord(
   keys: AeadKeys,
   seq: bigint,
   sessionId: number,
-  appData: Uint8Array,
+  appData: Uint8Array | readonly Uint8Array[],
   padding?: Uint8Array,
 ): Uint8Array {
   checkParams(params);
   checkSessionId(sessionId);
+  const parts = appData instanceof Uint8Array ? [appData] : appData;
+  let appLength = 0;
+  for (const part of parts) appLength += part.length;
   const nonce = recordNonce(keys.iv, seq);
   const pad = choosePadding(params, padding);
-  const body = params.macOnly ? appData.length : APP_LENGTH_SIZE + appData.length + pad.length;
-  if (body + TAG_SIZE > 0xffff || appData.length > 0xffff) {
-    throw new SpdmError(
-      'TooLarge',
-      `secured message: ${appData.length} bytes of application data do not fit`,
-    );
+  const body = params.macOnly ? appLength : APP_LENGTH_SIZE + appLength + pad.length;
+  if (body + TAG_SIZE > 0xffff || appLength > 0xffff) {
+    throw new SpdmError('TooLarge', `secured message: ${appLength} bytes of application data do not fit`);
   }
   const header = recordHeader(params, sessionId, seq, body + TAG_SIZE);
-  const out = new Uint8Array(header.length + body + TAG_SIZE);
+  // Every byte is written below (header, data or ciphertext, tag): no need to zero it first.
+  const out = uninitialized(header.length + body + TAG_SIZE);
   out.set(header, 0);
   if (params.macOnly) {
-    out.set(appData, header.length);
-    const aad = out.subarray(0, header.length + appData.length);
+    let at = header.length;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    const aad = out.subarray(0, at);
     const { tag } = aeadSeal(keys.aead, keys.key, nonce, aad, new Uint8Array(0));
-    out.set(tag, header.length + appData.length);
+    out.set(tag, at);
     return out;
   }
   // ApplicationDataLength ‖ ApplicationData ‖ RandomData, encrypted piecewise into `out`.
-  const appLength = Uint8Array.of(appData.length & 0xff, appData.length >>> 8);
-  aeadSealInto(keys.aead, keys.key, nonce, header, [appLength, appData, pad], out, header.length);
+  const lengthField = Uint8Array.of(appLength & 0xff, appLength >>> 8);
+  aeadSealInto(keys.aead, keys.key, nonce, header, [lengthField, ...parts, pad], out, header.length);
   return out;
 }
 
@@ -301,7 +313,7 @@ export class RecordDirection {
    * Seals the next record.
    * @throws SpdmError('SequenceOverflow') when the counter is exhausted; see sealRecord.
    */
-  seal(appData: Uint8Array, padding?: Uint8Array): Uint8Array {
+  seal(appData: Uint8Array | readonly Uint8Array[], padding?: Uint8Array): Uint8Array {
     this.#checkLimit();
     const rec = sealRecord(this.params, this.#keys, this.#seq, this.sessionId, appData, padding);
     this.#seq += 1n;

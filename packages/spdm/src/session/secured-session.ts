@@ -24,7 +24,7 @@
 import { inspect } from 'node:util';
 import type { Direction, KeySchedule } from '../crypto/key-schedule.js';
 import type { InnerMessage, SecuredMessageParams } from '../transport/secured-params.js';
-import { type AppMessage, decodeAppMessage, encodeAppMessage } from './app-data.js';
+import { type AppMessage, appMessageParts, decodeAppMessage } from './app-data.js';
 import { RecordDirection } from './record.js';
 
 export type SessionRole = 'requester' | 'responder';
@@ -99,7 +99,7 @@ export class SecuredSession {
    * @throws SpdmError SequenceOverflow / TooLarge; RangeError after destroy() or misuse.
    */
   sealApp(kind: AppMessage['kind'], payload?: Uint8Array): Uint8Array {
-    return this.#send.seal(encodeAppMessage(this.params, kind, payload));
+    return this.#send.seal(appMessageParts(this.params, kind, payload));
   }
 
   /**

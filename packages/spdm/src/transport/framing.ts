@@ -219,7 +219,9 @@ export class Deframer {
       frames.push(parsed.frame);
       this.resetHeader();
     } else {
-      this.body = new Uint8Array(parsed.payloadSize);
+      // Handed out only once every byte has arrived, so it need not be zeroed first.
+      const b = Buffer.allocUnsafeSlow(parsed.payloadSize);
+      this.body = new Uint8Array(b.buffer, b.byteOffset, parsed.payloadSize);
       this.bodyType = parsed.type;
       this.bodyFill = 0;
     }
