@@ -14,6 +14,7 @@
  * Failures are one line: "certificate rejected: ...", "verification failed: ...",
  * "authentication failed: ..." (exit 1); --challenge without --trust is a usage error (exit 2).
  */
+import type { X509Certificate } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +54,8 @@ export interface AuthProbeOptions {
   challenge?: boolean;
   measurements?: boolean;
   slot: number;
+  /** Roots given directly instead of --trust (probe --identity-libspdm DIR: DIR/ca.cert.der). */
+  trustedRoots?: X509Certificate[];
 }
 
 const TQ_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -145,12 +148,13 @@ export interface AuthProbeResult {
 
 /** True when any authentication option was given. */
 export function wantsAuth(o: AuthProbeOptions): boolean {
-  return !!(o.trust || o.challenge || o.measurements);
+  return !!(o.trust || o.trustedRoots?.length || o.challenge || o.measurements);
 }
 
 /** @throws CliError exit 2 for --challenge without --trust. */
 export function checkAuthProbeOptions(o: AuthProbeOptions): void {
-  if (o.challenge && !o.trust) throw new CliError('--challenge needs --trust ROOT.pem', 2);
+  if (o.challenge && !o.trust && !o.trustedRoots?.length)
+    throw new CliError('--challenge needs --trust ROOT.pem', 2);
 }
 
 /** One line for an authentication failure. */
@@ -172,7 +176,7 @@ export async function probeAuth(
   o: AuthProbeOptions,
   signal?: AbortSignal,
 ): Promise<AuthProbeResult> {
-  let roots: ReturnType<typeof loadTrustedRoot>[] = [];
+  let roots: ReturnType<typeof loadTrustedRoot>[] = o.trustedRoots ?? [];
   try {
     if (o.trust) roots = [loadTrustedRoot(o.trust)];
   } catch (e) {
@@ -182,7 +186,7 @@ export async function probeAuth(
   try {
     const auth = new Authenticator(exchange, negotiated, { trustedRoots: roots });
     let certificate: CertificateResult | undefined;
-    if (o.trust) {
+    if (roots.length > 0) {
       const d = await auth.getDigests(signal);
       if (!d.digests.has(o.slot)) {
         const held = [...d.digests.keys()].join(', ');
@@ -193,7 +197,7 @@ export async function probeAuth(
       certificate = await auth.getCertificate(o.slot, signal);
     }
     const challenge = o.challenge ? await auth.challenge(o.slot, undefined, signal) : undefined;
-    const signed = !!o.trust && capField(negotiated.responderCaps, 'MEAS_CAP') === 2;
+    const signed = roots.length > 0 && capField(negotiated.responderCaps, 'MEAS_CAP') === 2;
     const measurements =
       o.measurements && hasCap(negotiated.responderCaps, 'MEAS_CAP')
         ? await auth.getMeasurements({ signed, slotId: o.slot }, signal)

@@ -14,6 +14,11 @@
  *   back (a tool for testing peers, like `openssl s_server -rev`); without `--echo` it is read
  *   and dropped.
  *
+ * With `--emu none|mctp|tcp` connect talks to DMTF's spdm_responder_emu over spdm-emu's socket
+ * protocol (spdm-emu.ts), `--identity-libspdm DIR` replaces --trust / --identity with libspdm's
+ * sample requester identity and CA, and `--exe-conn` / `--exe-session` run spdm_requester_emu's
+ * steps instead of piping stdin/stdout.
+ *
  * Failures are one line, exit 1 (a refused certificate says so); option misuse exits 2.
  */
 import { isSpdmError } from '@trust-quorum/spdm/errors';
@@ -28,6 +33,16 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { isTrustQuorumError } from '../errors.js';
 import { loadIdentity, loadTrustedRoot } from '../pki/index.js';
 import { CliError } from './main.js';
+import {
+  addEmuConnectOptions,
+  addEmuOptions,
+  type EmuConnectOptions,
+  emuConnect,
+  emuRequesterCaps,
+  exeConnHook,
+  loadLibspdmIdentity,
+  runExeSession,
+} from './spdm-emu.js';
 import {
   ALGORITHMS_HELP,
   type AlgorithmSpec,
@@ -48,8 +63,9 @@ export interface SessionResponderOptions {
   heartbeatPeriod?: number;
 }
 
-export interface ConnectOptions {
-  trust: string;
+export interface ConnectOptions extends EmuConnectOptions {
+  /** Required unless --identity-libspdm names the root. */
+  trust?: string;
   identity?: string;
   versions?: import('@trust-quorum/spdm/msgs/codes').SpdmVersion[];
   algorithms?: AlgorithmSpec;
@@ -173,20 +189,30 @@ export async function runConnect(
 ): Promise<void> {
   const where = formatAddress(target.host, target.port);
   const say = ctl.stderr ?? ((t: string) => process.stderr.write(t));
-  const root = cliLoad(() => loadTrustedRoot(o.trust));
+  const lib = o.identityLibspdm ? loadLibspdmIdentity(o.identityLibspdm, 'requester') : undefined;
+  if (!o.trust && !lib) throw new CliError('connect needs --trust ROOT.pem (or --identity-libspdm DIR)', 2);
+  const root = o.trust ? cliLoad(() => loadTrustedRoot(o.trust!)) : lib!.root;
   const id = o.identity ? cliLoad(() => loadIdentity(o.identity!)) : undefined;
   for (const w of id?.warnings ?? []) say(`warning: ${w}\n`);
+  const identity = lib
+    ? { certificates: lib.certificates, privateKey: lib.privateKey }
+    : id && { certificates: id.chainDer, privateKey: id.privateKey };
+  const caps = emuRequesterCaps(o, identity !== undefined);
+  const hook = exeConnHook(o.exeConn, say);
   let result: Awaited<ReturnType<typeof runRequester>>;
   try {
-    const conn = await connectTcp(target.host, target.port, {
-      connectTimeoutMs: o.timeout,
-      signal: ctl.signal,
-    });
+    const conn = o.emu
+      ? await emuConnect(target, o.emu, o.timeout, ctl.signal)
+      : await connectTcp(target.host, target.port, { connectTimeoutMs: o.timeout, signal: ctl.signal });
     result = await runRequester(conn, {
       trustedRoots: [root],
-      ...(id ? { identity: { certificates: id.chainDer, privateKey: id.privateKey } } : {}),
+      ...(identity ? { identity } : {}),
+      // libspdm peers are provisioned with libspdm's requester chain (WO_ENCAP): present nothing.
+      ...(lib ? { presentChain: false } : {}),
+      ...(caps !== undefined ? { capabilities: caps } : {}),
       ...(o.versions ? { versions: o.versions } : {}),
       ...(o.algorithms ? { algorithms: o.algorithms } : {}),
+      ...(hook ? { beforeKeyExchange: hook } : {}),
       slotId: o.slot,
       timeoutMs: o.timeout,
       ...(ctl.signal ? { signal: ctl.signal } : {}),
@@ -198,6 +224,11 @@ export async function runConnect(
   const { channel, peer, session } = result;
   const mutual = session.mutuallyAuthenticated ? 'mutually authenticated' : 'responder authenticated';
   say(`session established with ${where}: ${peer.leafSubject} (${mutual})\n`);
+  if (o.exeSession?.length) {
+    channel.on('error', () => {});
+    await runExeSession(session, o.exeSession, o.emu, say);
+    return;
+  }
   await pipeThrough(channel, ctl.stdin ?? process.stdin, ctl.stdout ?? process.stdout, where);
 }
 
@@ -225,14 +256,17 @@ async function pipeThrough(
 
 /** Adds `tq spdm connect` to the `spdm` command group. */
 export function addConnectCommand(spdm: Command): void {
-  spdm
+  const cmd = spdm
     .command('connect')
     .description(
       'open an SPDM secure session (mutually authenticated with --identity) and pipe stdin/stdout through it',
     )
     .showHelpAfterError(false)
     .argument('<host:port>', 'responder address', hostPortArg(false))
-    .requiredOption('--trust <root.pem>', 'the responder certificate chain must lead to this root')
+    .option(
+      '--trust <root.pem>',
+      'the responder certificate chain must lead to this root (required unless --identity-libspdm)',
+    )
     .option('--identity <dir>', 'our device identity (a `tq pki init` DIR/sled-N) for mutual authentication')
     .option('--versions <list>', 'versions offered (comma-separated; default 1.1,1.2,1.3)', versionsArg)
     .option(
@@ -255,4 +289,5 @@ export function addConnectCommand(spdm: Command): void {
     )
     .addHelpText('after', `\n${ALGORITHMS_HELP}`)
     .action((target: HostPort, o: ConnectOptions) => runConnect(target, o));
+  addEmuConnectOptions(addEmuOptions(cmd));
 }

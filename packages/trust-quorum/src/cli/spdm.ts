@@ -11,6 +11,10 @@
  * Secure sessions (spdm-session.ts): `connect` opens a session and pipes stdin/stdout through
  * it; the responder's `--trust` (mutual authentication) and `--echo` run its session layer.
  *
+ * DMTF spdm-emu (spdm-emu.ts): `--emu none|mctp|tcp` on all three commands speaks spdm-emu's
+ * socket protocol (spdm_responder_emu, spdm_requester_emu, the responder validator), with
+ * libspdm's sample identities through `--identity-libspdm DIR`.
+ *
  * Layout for later options: each command has a typed options object (ResponderOptions,
  * ProbeOptions) filled by commander, one `run*` function that does the work, and one `add*`
  * function that declares its options; shared options are declared by helpers below. Failures
@@ -20,9 +24,11 @@
 import { connectAndNegotiate } from '@trust-quorum/spdm/client';
 import { isSpdmError } from '@trust-quorum/spdm/errors';
 import { codeName, type SpdmVersion } from '@trust-quorum/spdm/msgs/codes';
-import type { ResponderInit } from '@trust-quorum/spdm/responder/init';
+import type { Negotiated } from '@trust-quorum/spdm/negotiated';
+import { DEFAULT_RESPONDER_CAPS, type ResponderInit } from '@trust-quorum/spdm/responder/init';
 import { listenSpdm, type SpdmLogger } from '@trust-quorum/spdm/responder/serve';
-import { formatAddress } from '@trust-quorum/spdm/transport/connection';
+import { formatAddress, type TransportConnection } from '@trust-quorum/spdm/transport/connection';
+import type { EmuTransport } from '@trust-quorum/spdm/transport/emu-framing';
 import { exchangeOver } from '@trust-quorum/spdm/transport/exchange';
 import type { Framing } from '@trust-quorum/spdm/transport/frame';
 import { type Command, Option } from 'commander';
@@ -41,6 +47,17 @@ import {
   responderIdentity,
   wantsAuth,
 } from './spdm-auth.js';
+import {
+  addEmuOptions,
+  addEmuResponderOptions,
+  applyCaps,
+  type EmuOptions,
+  type EmuResponderOptions,
+  emuConnectAndNegotiate,
+  emuRequesterCaps,
+  loadLibspdmIdentity,
+  startEmuResponder,
+} from './spdm-emu.js';
 import { formatSummary, summarize } from './spdm-format.js';
 import {
   ALGORITHMS_HELP,
@@ -68,13 +85,17 @@ interface CommonOptions {
   algorithms?: AlgorithmSpec;
 }
 
-export interface ResponderOptions extends CommonOptions, AuthResponderOptions, SessionResponderOptions {
+export interface ResponderOptions
+  extends CommonOptions,
+    AuthResponderOptions,
+    SessionResponderOptions,
+    EmuResponderOptions {
   listen: HostPort;
   logLevel: LevelWithSilent;
   idleTimeout: number;
 }
 
-export interface ProbeOptions extends CommonOptions, AuthProbeOptions {
+export interface ProbeOptions extends CommonOptions, AuthProbeOptions, EmuOptions {
   timeout: number;
   json?: boolean;
 }
@@ -136,9 +157,13 @@ export async function runResponder(o: ResponderOptions, ctl: RunControl = {}): P
     ...id?.init,
     versions: o.versions,
     algorithms: o.algorithms,
+    ...(o.caps ? { capabilities: applyCaps(DEFAULT_RESPONDER_CAPS, o.caps) } : {}),
     onError: (err, code) =>
       logger.debug?.({ request: codeName(code), detail: (err as Error)?.message }, 'request refused'),
   };
+  if (o.emu) return runEmuResponder({ ...o, emu: o.emu }, init, logger, ctl);
+  if (o.identityLibspdm || o.mutAuthLibspdm)
+    throw new CliError('--identity-libspdm and --mut-auth-libspdm need --emu', 2);
   const listen = { host: o.listen.host, port: o.listen.port, framing: o.framing };
   const server = await (wantsSessions(o)
     ? serveSessions(o, listen, init, logger)
@@ -149,6 +174,26 @@ export async function runResponder(o: ResponderOptions, ctl: RunControl = {}): P
   if (id) writeOut(ctl, `identity: ${id.subject} (slot 0)\n`);
   const why = await untilStopped(ctl.signal);
   logger.info?.({ signal: why, open: server.connections }, 'stopping');
+  await server.close();
+}
+
+/** `responder --emu`: like spdm_responder_emu it stops after a client's SHUTDOWN (or a signal). */
+async function runEmuResponder(
+  o: ResponderOptions & { emu: EmuTransport },
+  init: ResponderInit,
+  logger: SpdmLogger,
+  ctl: RunControl,
+): Promise<void> {
+  const { server, subject } = await startEmuResponder(o, init, logger).catch(usage);
+  const bound = server.address();
+  writeOut(ctl, `listening on ${formatAddress(bound.host, bound.port)} (spdm-emu ${o.emu.toUpperCase()})\n`);
+  if (subject) writeOut(ctl, `identity: ${subject} (slot 0)\n`);
+  const shutdown = new AbortController();
+  void server.shutdownRequested.then(() => shutdown.abort());
+  const why = await untilStopped(
+    ctl.signal ? AbortSignal.any([ctl.signal, shutdown.signal]) : shutdown.signal,
+  );
+  logger.info?.({ signal: shutdown.signal.aborted ? 'SHUTDOWN' : why, open: server.connections }, 'stopping');
   await server.close();
 }
 
@@ -175,15 +220,21 @@ export function describeProbeFailure(e: unknown, where: string): string {
 
 export async function runProbe(target: HostPort, o: ProbeOptions, ctl: RunControl = {}): Promise<void> {
   const where = formatAddress(target.host, target.port);
+  if (o.identityLibspdm && !o.trust) {
+    o = { ...o, trustedRoots: [loadLibspdmIdentity(o.identityLibspdm, 'requester').root] };
+  }
   checkAuthProbeOptions(o);
-  let result: Awaited<ReturnType<typeof connectAndNegotiate>>;
+  let result: { conn: TransportConnection; negotiated: Negotiated };
+  const requester = { versions: o.versions, algorithms: o.algorithms };
   try {
-    result = await connectAndNegotiate(target.host, target.port, {
-      framing: o.framing,
-      timeoutMs: o.timeout,
-      requester: { versions: o.versions, algorithms: o.algorithms },
-      signal: ctl.signal,
-    });
+    result = o.emu
+      ? await emuConnectAndNegotiate(target, { ...o, emu: o.emu }, requester, o.timeout, ctl.signal)
+      : await connectAndNegotiate(target.host, target.port, {
+          framing: o.framing,
+          timeoutMs: o.timeout,
+          requester: { ...requester, ...(o.caps ? { capabilities: emuRequesterCaps(o, false) } : {}) },
+          signal: ctl.signal,
+        });
   } catch (e) {
     if (e instanceof RangeError || e instanceof TypeError) usage(e);
     throw new CliError(describeProbeFailure(e, where).replace(/\s+/g, ' '));
@@ -199,8 +250,10 @@ export async function runProbe(target: HostPort, o: ProbeOptions, ctl: RunContro
   else
     writeOut(
       ctl,
-      formatSummary(s, `SPDM ${s.version} negotiated with ${where} (${o.framing} framing)`) +
-        formatAuth(auth),
+      formatSummary(
+        s,
+        `SPDM ${s.version} negotiated with ${where} (${o.emu ? `spdm-emu ${o.emu.toUpperCase()}` : `${o.framing} framing`})`,
+      ) + formatAuth(auth),
     );
 }
 
@@ -241,6 +294,7 @@ function addResponderCommand(spdm: Command): void {
     .action((o: ResponderOptions) => runResponder(o));
   addAuthResponderOptions(cmd);
   addSessionResponderOptions(cmd);
+  addEmuResponderOptions(addEmuOptions(cmd));
 }
 
 function addProbeCommand(spdm: Command): void {
@@ -261,6 +315,7 @@ function addProbeCommand(spdm: Command): void {
     )
     .action((target: HostPort, o: ProbeOptions) => runProbe(target, o));
   addAuthProbeOptions(cmd);
+  addEmuOptions(cmd);
 }
 
 /** Adds the `spdm` command group to `program`. */
