@@ -14,7 +14,7 @@
  * `libspdm_reset_message_buffer_via_request_code`, which its requester applies too). A phase of
  * another request that keeps the `Negotiated` state passes `auth` through `authAfterRequest`.
  *
- * Also kept: the slot digests of the last DIGESTS. The transcripts are bounded
+ * Also kept: the slot digests of the last DIGESTS, and message D (see RequesterAuth). The transcripts are bounded
  * (MAX_AUTH_TRANSCRIPT_SIZE bytes, MAX_AUTH_TRANSCRIPT_MESSAGES); past them a phase fails with
  * TooLarge.
  */
@@ -36,6 +36,12 @@ export interface RequesterAuth {
   readonly authenticated: boolean;
   /** Slot -> digest from the last DIGESTS (copies); undefined before any GET_DIGESTS. */
   readonly digests?: ReadonlyMap<number, Uint8Array>;
+  /**
+   * 1.3, responder multi-key connection on: the first DIGESTS response after VCA (libspdm
+   * "message D", `libspdm_append_message_d` keeps only the first), which every KEY_EXCHANGE
+   * session transcript takes between VCA and Hash(Ct). Never cleared on this connection.
+   */
+  readonly messageD?: Uint8Array;
 }
 
 export const EMPTY_REQUESTER_AUTH: RequesterAuth = { b: [], bSize: 0, m: [], mSize: 0, authenticated: false };

@@ -7,7 +7,8 @@
  *
  * 1.3 multi-key: our NEGOTIATE_ALGORITHMS turns the responder's multi-key connection on exactly
  * when it advertises MULTI_KEY_CAP = 01b (requester/algorithms.ts); DIGESTS then carries the
- * KeyPairID / CertificateInfo / KeyUsageMask tail, which the decoder reads and checks.
+ * KeyPairID / CertificateInfo / KeyUsageMask tail, which the decoder reads and checks, and the
+ * first such DIGESTS is kept as libspdm's message D for the session transcripts.
  */
 import { SpdmError } from '../errors.js';
 import { capField, hasCap } from '../msgs/capabilities.js';
@@ -57,6 +58,9 @@ export const digestsPhase: Phase<NegotiatedRequesterState, NegotiatedRequesterSt
     const slots = slotIdsOfMask(d.provisionedSlotMask);
     const digests = new Map(slots.map((slot, i) => [slot, d.digests[i]!.slice()]));
     const auth = appendB(authAfterRequest(state.auth, REQUEST_CODE.GET_DIGESTS), request, response);
-    return { ...state, auth: { ...auth, digests } };
+    // libspdm_req_get_digests.c: with the responder's multi-key connection the first DIGESTS
+    // response is message D, part of every KEY_EXCHANGE transcript (requester/key-exchange.ts).
+    const messageD = auth.messageD ?? (responderMultiKeyConn(n) ? response.slice() : undefined);
+    return { ...state, auth: { ...auth, digests, ...(messageD ? { messageD } : {}) } };
   },
 };

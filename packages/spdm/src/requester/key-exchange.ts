@@ -11,8 +11,11 @@
  *   we hold an identity and ReqSlotIDParam names its slot; the encapsulated flows (2, 4) are not
  *   implemented (NegotiationFailed);
  * - the opaque data selects a secured-message version we offered;
- * - the Signature verifies with the responder's validated leaf key over VCA ‖ Hash(Ct) ‖
- *   KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP-up-to-Signature (VerifyFailed otherwise);
+ * - the Signature verifies with the responder's validated leaf key over VCA ‖ [message D] ‖
+ *   Hash(Ct) ‖ KEY_EXCHANGE ‖ KEY_EXCHANGE_RSP-up-to-Signature (VerifyFailed otherwise); message
+ *   D, the first DIGESTS response, only with the responder's 1.3 multi-key connection (libspdm
+ *   `libspdm_calculate_th_for_exchange`; without it spdm_responder_emu --cap ...MULTI_KEY_ONLY
+ *   failed here);
  * - the ECDHE secret, the handshake secrets from Hash(TH1), and ResponderVerifyData =
  *   HMAC(rsp finished key, Hash(TH1)) (VerifyFailed otherwise).
  */
@@ -44,6 +47,7 @@ import {
 import { buildSupportedVersions, parseVersionSelection } from '../msgs/opaque-data.js';
 import { type Negotiated, suiteOf } from '../negotiated.js';
 import { bothHave } from '../negotiation.js';
+import { responderMultiKeyConn } from './digests.js';
 import { badResponse, expectResponse, type Phase } from './phase.js';
 
 const WHAT = 'KEY_EXCHANGE_RSP';
@@ -76,6 +80,8 @@ export interface KeyExchangeStart {
   readonly dhe: DheKeyPair;
   /** Present when we can authenticate ourselves. */
   readonly credentials?: RequesterCredentials;
+  /** 1.3 responder multi-key connection: the first DIGESTS response (libspdm message D). */
+  readonly messageD?: Uint8Array;
 }
 
 /** What KEY_EXCHANGE settled; the key schedule holds the handshake secrets. */
@@ -115,6 +121,11 @@ export interface PrepareKeyExchangeInit {
   /** Default 1.0, 1.1, 1.2 (what libspdm offers, byte for byte). */
   readonly securedVersions?: readonly number[];
   readonly credentials?: RequesterCredentials;
+  /**
+   * The first DIGESTS response after VCA when the responder's multi-key connection is on (1.3;
+   * `NegotiatedRequesterState.auth.messageD`); required then, as libspdm's TH includes it.
+   */
+  readonly messageD?: Uint8Array;
 }
 
 /**
@@ -129,6 +140,11 @@ export function prepareKeyExchange(negotiated: Negotiated, init: PrepareKeyExcha
   const cs = cryptoSuite(suiteOf(negotiated));
   if (!cs.dhe || !cs.aead)
     throw new SpdmError('NegotiationFailed', 'KEY_EXCHANGE: no DHE group or AEAD negotiated');
+  if (responderMultiKeyConn(negotiated) && !init.messageD) {
+    throw new TypeError(
+      'KEY_EXCHANGE: the responder multi-key connection needs message D (GET_DIGESTS first)',
+    );
+  }
   const reqSessionId = init.reqSessionId ?? 0xffff;
   if (!Number.isInteger(reqSessionId) || reqSessionId < 1 || reqSessionId > 0xffff) {
     throw new RangeError('reqSessionId must be 1..0xFFFF');
@@ -145,6 +161,7 @@ export function prepareKeyExchange(negotiated: Negotiated, init: PrepareKeyExcha
     randomData: new Uint8Array(randomBytes(RANDOM_DATA_SIZE)),
     dhe: cs.generateDhe(),
     ...(init.credentials ? { credentials: init.credentials } : {}),
+    ...(init.messageD ? { messageD: init.messageD } : {}),
   };
 }
 
@@ -216,6 +233,7 @@ function keyExchanged(state: KeyExchangeStart, request: Uint8Array, response: Ui
   const transcript: KeyExchangeTranscriptParts = {
     hash: cs.hash,
     vca: n.vca,
+    ...(state.messageD ? { messageD: state.messageD } : {}),
     certChainHash: certChainDigest(state.responderCertChain, cs.hash),
     keyExchange: request.slice(),
     keyExchangeRsp: response.slice(),

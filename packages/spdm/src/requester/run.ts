@@ -203,6 +203,7 @@ async function establish(
     ...(init.sessionPolicy !== undefined ? { sessionPolicy: init.sessionPolicy } : {}),
     ...(init.securedVersions ? { securedVersions: init.securedVersions } : {}),
     ...(credentials ? { credentials } : {}),
+    ...(auth.state.auth?.messageD ? { messageD: auth.state.auth.messageD } : {}),
   });
   // A responder that does not ask for our signature gives a one-way authenticated session
   // (session.mutuallyAuthenticated is then false).

@@ -1,10 +1,10 @@
 /**
  * The responder's session layer for one connection (DSP0277; libspdm `libspdm_rsp_receive_send.c`
  * and `libspdm_secured_message_*`): it installs the session handlers (KEY_EXCHANGE, FINISH,
- * HEARTBEAT, KEY_UPDATE, END_SESSION, the chain-presenting VENDOR_DEFINED_REQUEST, GET_MEASUREMENTS
- * inside sessions, and a GET_VERSION that ends every session first) on the connection's
- * ResponderCore, and handles every secured record of the connection (`onSecured`, the serve
- * loop's hook):
+ * HEARTBEAT, KEY_UPDATE, END_SESSION, the chain-presenting VENDOR_DEFINED_REQUEST, GET_MEASUREMENTS,
+ * GET_DIGESTS and GET_CERTIFICATE inside sessions too, and a GET_VERSION that ends every session
+ * first) on the connection's ResponderCore, and handles every secured record of the connection
+ * (`onSecured`, the serve loop's hook):
  *
  * - a record is opened with its session's current receive key (SecuredSession); an inner SPDM
  *   request goes to `core.handle(request, { sessionId })` and the answer is sealed with the
@@ -39,6 +39,7 @@ import {
   type SecuredMessageParams,
   securedParamsOf,
 } from '../transport/secured-params.js';
+import { certificateInSessionHandler, digestsInSessionHandler } from './certificates-in-session.js';
 import type { ResponderCore } from './core.js';
 import { endSessionHandler } from './end-session.js';
 import { finishHandler } from './finish.js';
@@ -148,6 +149,8 @@ export class ResponderSessions implements SessionHost {
     core.registerHandler(REQUEST_CODE.END_SESSION, endSessionHandler(this));
     core.registerHandler(REQUEST_CODE.VENDOR_DEFINED_REQUEST, vendorDefinedHandler(this));
     core.registerHandler(REQUEST_CODE.GET_MEASUREMENTS, measurementsInSessionHandler(this));
+    core.registerHandler(REQUEST_CODE.GET_DIGESTS, digestsInSessionHandler(this));
+    core.registerHandler(REQUEST_CODE.GET_CERTIFICATE, certificateInSessionHandler(this));
     core.registerHandler(REQUEST_CODE.GET_VERSION, {
       ...getVersionHandler,
       handle: (request, ctx) => {
