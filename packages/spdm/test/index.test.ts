@@ -3,22 +3,21 @@ import * as spdm from '../src/index.js';
 
 describe('package entry point', () => {
   it('exposes the documented entry points and layer namespaces', () => {
-    for (const name of [
-      'runRequester',
-      'runResponder',
-      'serve',
-      'negotiate',
-      'connectAndNegotiate',
-      'ResponderCore',
-      'SecureChannel',
-      'validateCertChain',
-      'KeySchedule',
-      'connectTcp',
-      'listenTcp',
-      'SpdmError',
-    ] as const) {
-      expect(typeof spdm[name], name).toBe('function');
-    }
+    const entryPoints = {
+      runRequester: spdm.runRequester,
+      runResponder: spdm.runResponder,
+      serve: spdm.serve,
+      negotiate: spdm.negotiate,
+      connectAndNegotiate: spdm.connectAndNegotiate,
+      ResponderCore: spdm.ResponderCore,
+      SecureChannel: spdm.SecureChannel,
+      validateCertChain: spdm.validateCertChain,
+      KeySchedule: spdm.KeySchedule,
+      connectTcp: spdm.connectTcp,
+      listenTcp: spdm.listenTcp,
+      SpdmError: spdm.SpdmError,
+    };
+    for (const [name, value] of Object.entries(entryPoints)) expect(typeof value, name).toBe('function');
     expect(typeof spdm.transport.connectEmu).toBe('function');
     expect(typeof spdm.requester.negotiate).toBe('function');
     expect(typeof spdm.responder.ResponderCore).toBe('function');
