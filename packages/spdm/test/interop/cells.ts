@@ -60,6 +60,12 @@ export interface MatrixCell {
   /** The requester signs FINISH with libspdm's RSA 3072 requester key (RSAPSS_3072). */
   readonly rsaRequester: boolean;
   readonly handshakeInTheClear: boolean;
+  /**
+   * Run the emulator with its defaults (only --ip, --port and --trans): it offers SPDM up to 1.4,
+   * PQC and RSA requester algorithms, CHUNK, MULTI_KEY_NEG, W_ENCAP mutual authentication, ...;
+   * the other fields describe what is expected to come out (1.3, P-384, one-way session).
+   */
+  readonly emuDefaults?: boolean;
 }
 
 export const VERSION_NAME: Readonly<Record<number, string>> = { 17: '1.1', 18: '1.2', 19: '1.3' };
@@ -96,11 +102,23 @@ export function matrixCells(): MatrixCell[] {
       });
     }
   }
+  for (const transport of ['mctp', 'tcp'] as const) {
+    cells.push({
+      version: 0x13,
+      curve: 'P-384',
+      transport,
+      mutual: false,
+      rsaRequester: false,
+      handshakeInTheClear: false,
+      emuDefaults: true,
+    });
+  }
   return cells;
 }
 
-/** "1.3 P-384 MCTP mutual" / "... mutual (RSA requester)". */
+/** "1.3 P-384 MCTP mutual" / "... mutual-rsa" / "defaults MCTP". */
 export function cellName(c: MatrixCell): string {
+  if (c.emuDefaults) return `emulator defaults ${c.transport.toUpperCase()}`;
   const auth = c.mutual ? (c.rsaRequester ? 'mutual-rsa' : 'mutual') : 'rsp-only';
   return `${VERSION_NAME[c.version]} ${c.curve} ${c.transport.toUpperCase()} ${auth}`;
 }

@@ -37,7 +37,8 @@ function matrixTable(results: readonly CellResult[], section: 1 | 2): string[] {
   for (const c of cells) {
     const r = results.find((x) => x.section === section && x.name === cellName(c));
     if (!r) continue;
-    const row = `${VERSION_NAME[c.version]} ${c.mutual ? (c.rsaRequester ? 'mutual, RSA requester' : 'mutual') : 'responder only'}`;
+    const auth = c.mutual ? (c.rsaRequester ? 'mutual, RSA requester' : 'mutual') : 'responder only';
+    const row = c.emuDefaults ? 'emulator defaults (-> 1.3, P-384)' : `${VERSION_NAME[c.version]} ${auth}`;
     const col = `${c.curve} ${c.transport.toUpperCase()}`;
     const app = r.steps.find((s) => s.name.startsWith('APP'));
     const text = r.status === 'pass' && app?.status === 'n/a' ? 'pass (app n/a)' : MARK[r.status].trim();

@@ -13,6 +13,7 @@
  * then SHUTDOWN; the emulator must exit 0 and print no error.
  */
 
+import { BASE_ASYM_ALGO } from '../../src/crypto/algorithms.js';
 import { SpdmError } from '../../src/errors.js';
 import { CAP } from '../../src/msgs/capabilities.js';
 import { bothHave } from '../../src/negotiation.js';
@@ -42,6 +43,7 @@ const TCP_APP_NA =
 /** The emulator's arguments for a cell. */
 export function responderEmuArgs(c: MatrixCell, port: number): string[] {
   const args = ['--ip', '127.0.0.1', '--port', String(port), '--trans', c.transport.toUpperCase()];
+  if (c.emuDefaults) return args;
   args.push('--ver', VERSION_NAME[c.version]!, '--asym', asymFlag(c));
   if (c.mutual) {
     args.push('--mut_auth', 'WO_ENCAP');
@@ -67,6 +69,8 @@ async function connectRetrying(port: number, c: MatrixCell, ms = 10_000): Promis
 
 async function drive(bin: string, c: MatrixCell, conn: EmuConnection, steps: Steps): Promise<void> {
   const rsp = sampleIdentity(bin, curveDir(c), 'responder');
+  // At its defaults the emulator picks the signature algorithm: trust both ECDSA sample CAs.
+  const roots = c.emuDefaults ? [rsp.root, sampleIdentity(bin, 'ecp256', 'responder').root] : [rsp.root];
   const req = c.mutual
     ? sampleIdentity(bin, c.rsaRequester ? 'rsa3072' : curveDir(c), 'requester')
     : undefined;
@@ -76,9 +80,9 @@ async function drive(bin: string, c: MatrixCell, conn: EmuConnection, steps: Ste
   let result: RequesterRunResult;
   try {
     result = await run(conn, {
-      versions: [c.version],
+      ...(c.emuDefaults ? {} : { versions: [c.version] }),
       capabilities: caps,
-      trustedRoots: [rsp.root],
+      trustedRoots: roots,
       ...(req ? { identity: { certificates: req.certificates, privateKey: req.privateKey } } : {}),
       presentChain: false,
       timeoutMs: 15_000,
@@ -109,6 +113,10 @@ async function checkSession(c: MatrixCell, r: RequesterRunResult, steps: Steps):
     }
     const hitc = bothHave(r.negotiated, CAP.HANDSHAKE_IN_THE_CLEAR);
     if (hitc !== c.handshakeInTheClear) throw new Error(`HANDSHAKE_IN_THE_CLEAR ${hitc}`);
+    if (r.negotiated.version !== c.version) throw new Error(`SPDM 0x${r.negotiated.version.toString(16)}`);
+    const asym = c.curve === 'P-256' ? BASE_ASYM_ALGO.ECDSA_P256 : BASE_ASYM_ALGO.ECDSA_P384;
+    if (r.negotiated.baseAsymAlgo !== asym)
+      throw new Error(`BaseAsymAlgo 0x${r.negotiated.baseAsymAlgo.toString(16)}`);
   });
   if (c.transport === 'mctp') {
     await steps.run('APP (PLDM GetTID)', async () => {

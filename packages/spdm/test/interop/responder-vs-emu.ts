@@ -6,9 +6,11 @@
  * provisioned chain (mutualAuth.provisionedRequesterChain, MutAuthRequested = 1 without
  * encapsulation) with ReqBaseAsymAlg narrowed to that chain's key. The emulator runs
  *
- *   --exe_conn DIGEST,CERT,CHAL,MEAS --exe_session KEY_EX,HEARTBEAT,KEY_UPDATE,MEAS[,APP on MCTP]
+ *   --exe_conn DIGEST,CERT,CHAL,MEAS --exe_session KEY_EX,HEARTBEAT,KEY_UPDATE,MEAS,DIGEST,CERT[,APP]
  *
- * and must exit 0 without printing an error; on our side every request must have been answered
+ * (APP on MCTP only; the "emulator defaults" cells pass no such flags: every default flow runs,
+ * the ones our capabilities rule out are skipped by the emulator itself) and must exit 0 without
+ * printing an error; on our side every request must have been answered
  * without ERROR, one session must have been established (with the requester's identity exactly
  * when mutual) and must have ended by END_SESSION, and the PLDM request must have arrived (MCTP).
  */
@@ -66,8 +68,10 @@ export function observeCores(fn: ((s: Seen) => void) | undefined): void {
 }
 
 export function requesterEmuArgs(c: MatrixCell, port: number): string[] {
-  const session = ['KEY_EX', 'HEARTBEAT', 'KEY_UPDATE', 'MEAS', ...(c.transport === 'mctp' ? ['APP'] : [])];
+  const session = ['KEY_EX', 'HEARTBEAT', 'KEY_UPDATE', 'MEAS', 'DIGEST', 'CERT'];
+  if (c.transport === 'mctp') session.push('APP');
   const args = ['--ip', '127.0.0.1', '--port', String(port), '--trans', c.transport.toUpperCase()];
+  if (c.emuDefaults) return args;
   args.push('--ver', VERSION_NAME[c.version]!, '--asym', asymFlag(c));
   if (!c.rsaRequester) args.push('--req_asym', asymFlag(c));
   args.push('--exe_conn', 'DIGEST,CERT,CHAL,MEAS', '--exe_session', session.join(','));
@@ -128,6 +132,8 @@ const SESSION_STEPS: [string, number][] = [
   ['HEARTBEAT', REQUEST_CODE.HEARTBEAT],
   ['KEY_UPDATE', REQUEST_CODE.KEY_UPDATE],
   ['MEASUREMENTS in session', REQUEST_CODE.GET_MEASUREMENTS],
+  ['DIGESTS in session', REQUEST_CODE.GET_DIGESTS],
+  ['CERTIFICATE in session', REQUEST_CODE.GET_CERTIFICATE],
   ['END_SESSION', REQUEST_CODE.END_SESSION],
 ];
 
