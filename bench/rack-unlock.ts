@@ -18,7 +18,8 @@
  * 32-byte echo) at the same concurrency: k - 1 sessions 4 at a time for (a), n (k - 1) sessions
  * 4n at a time for (b). Ratio = what the unlock costs over bare authenticated connections of the
  * same count (sessions, share protocol, Feldman checks, scheduling). Every recovered secret is
- * checked against the fingerprint genConfig printed. Full runs write results/rack-unlock.svg.
+ * checked against the fingerprint genConfig printed. Full runs write results/rack-unlock.svg
+ * (both cases with their TLS equivalents) and results/rack-unlock-one.svg (case a alone).
  *
  * The share servers' per-requester rate limit is raised (burst 10^6): the benchmark restarts
  * the same sleds many times a second, which the production default (burst 4, 1/s) refuses.
@@ -201,6 +202,8 @@ interface Point {
   readonly n: number;
   readonly one: number;
   readonly all: number;
+  readonly oneTls: number;
+  readonly allTls: number;
 }
 
 async function figuresFor(ctx: BenchContext, pki: BenchPki, tls: SessionServer, n: number, pts: Point[]) {
@@ -227,7 +230,7 @@ async function figuresFor(ctx: BenchContext, pki: BenchPki, tls: SessionServer, 
     );
     const failed = takeFailures();
     if (failed) ctx.log(`rack-unlock n=${n}: failed attempts (retried): ${failed}`);
-    pts.push({ n, one: median(one!), all: median(all!) });
+    pts.push({ n, one: median(one!), all: median(all!), oneTls: median(oneTls!), allTls: median(allTls!) });
     const base = { benchmark: 'rack-unlock', unit: 'ms', better: 'lower' as const };
     return [
       makeFigure({
@@ -262,6 +265,37 @@ async function figuresFor(ctx: BenchContext, pki: BenchPki, tls: SessionServer, 
   }
 }
 
+/** results/rack-unlock.svg (both cases and their TLS equivalents) and rack-unlock-one.svg. */
+function writeCharts(ctx: BenchContext, pts: readonly Point[]): void {
+  const at = (f: (p: Point) => number) => pts.map((p) => ({ x: p.n, y: f(p) }));
+  const common = {
+    xLabel: 'sleds (n), k = n/2 + 1',
+    yLabel: 'time to unlocked (ms)',
+    xScale: 'log2' as const,
+  };
+  const one = [
+    { name: 'one sled restarting (SPDM)', points: at((p) => p.one) },
+    { name: 'TLS equivalent: k-1 sessions, 4 at a time', points: at((p) => p.oneTls) },
+  ];
+  const all = [
+    { name: 'all sleds restarting (SPDM)', points: at((p) => p.all) },
+    { name: 'TLS equivalent: n(k-1) sessions, 4n at a time', points: at((p) => p.allTls) },
+  ];
+  const files = [
+    writeLineChart(ctx.resultsDir, 'rack-unlock.svg', {
+      ...common,
+      title: 'Rack unlock over SPDM on loopback, all parties in one process (median)',
+      series: [...all, ...one],
+    }),
+    writeLineChart(ctx.resultsDir, 'rack-unlock-one.svg', {
+      ...common,
+      title: 'One sled restarting while the others are up (median)',
+      series: one,
+    }),
+  ];
+  ctx.log(`wrote ${files.join(', ')}`);
+}
+
 export const rackUnlockBench: Benchmark = {
   name: 'rack-unlock',
   summary:
@@ -277,19 +311,7 @@ export const rackUnlockBench: Benchmark = {
     } finally {
       await tls.close();
     }
-    if (!ctx.quick) {
-      const file = writeLineChart(ctx.resultsDir, 'rack-unlock.svg', {
-        title: 'Rack unlock over SPDM on loopback (k = n/2 + 1, one process, median)',
-        xLabel: 'sleds (n)',
-        yLabel: 'time to unlocked (ms)',
-        xScale: 'log2',
-        series: [
-          { name: 'one sled restarting', points: pts.map((p) => ({ x: p.n, y: p.one })) },
-          { name: 'all sleds restarting (cold boot)', points: pts.map((p) => ({ x: p.n, y: p.all })) },
-        ],
-      });
-      ctx.log(`wrote ${file}`);
-    }
+    if (!ctx.quick) writeCharts(ctx, pts);
     return figures;
   },
 };
