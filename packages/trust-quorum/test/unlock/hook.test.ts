@@ -40,12 +40,22 @@ function keyOf(diskId: string): StorageKey {
 }
 
 /** True when `pid` has exited (reaped, or a zombie: a container's init may not reap orphans). */
-async function goneOrZombie(pid: number): Promise<boolean> {
+async function goneOrZombieNow(pid: number): Promise<boolean> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return true;
+  }
+}
+
+/** Polls (signal delivery and exit are asynchronous): true once the process is gone or a zombie. */
+async function goneOrZombie(pid: number, deadlineMs = 5000): Promise<boolean> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    if (await goneOrZombieNow(pid)) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
