@@ -52,7 +52,17 @@ async function mctpSession(init: ResponderRunInit) {
   const client = new EmuConnection(b, 'client', { transport: 'mctp' });
   const served = responderRun(server, init);
   const id = libspdmIdentity('ecp384', 'responder');
-  const r = await requesterRun(client, { trustedRoots: [id.root], timeoutMs: 5000 });
+  const before: string[] = [];
+  const r = await requesterRun(client, {
+    trustedRoots: [id.root],
+    timeoutMs: 5000,
+    // spdm_requester_emu's order: CHALLENGE and measurements on the connection, then the session.
+    beforeKeyExchange: async (auth) => {
+      before.push((await auth.challenge(0)).leafSubject);
+      before.push(`${(await auth.getMeasurements({ signed: true })).blocks.length} blocks`);
+    },
+  });
+  expect(before).toEqual(['CN=DMTF libspdm ECP384 responder cert', '3 blocks']);
   r.channel.on('error', () => {}); // the second test ends the session with an error
   return { r, served };
 }
