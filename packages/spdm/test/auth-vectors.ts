@@ -2,8 +2,6 @@
  * Test helper: the libspdm known-answer files (shared/vectors/libspdm, read in place) and the
  * decoder parameters of the authentication phase derived from each file's `config`.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { fromHex } from '../src/codec/bytes.js';
 import { ByteWriter } from '../src/codec/writer.js';
 import {
@@ -14,29 +12,24 @@ import {
   measurementHashSize,
 } from '../src/crypto/algorithms.js';
 import { SpdmError } from '../src/errors.js';
+import {
+  LIBSPDM_FILES,
+  LIBSPDM_PATH,
+  type LibspdmMessage,
+  libspdmPresent,
+  readLibspdmFile,
+  readLibspdmJson,
+} from './vectors/libspdm.js';
 
-export const VECTORS_DIR = new URL('../../../../shared/vectors/libspdm/', import.meta.url);
-export const vectorsExist = existsSync(fileURLToPath(VECTORS_DIR));
+export const vectorsExist = libspdmPresent;
 /** A describe title that says why the block is skipped when the vectors are absent. */
 export function vectorsTitle(what: string): string {
-  return vectorsExist
-    ? what
-    : `${what} (SKIPPED: libspdm vectors not found at ${fileURLToPath(VECTORS_DIR)})`;
+  return vectorsExist ? what : `${what} (SKIPPED: libspdm vectors not found at ${LIBSPDM_PATH})`;
 }
 
-export const VECTOR_FILES = [
-  'spdm12_tcp_p384_aes256.json',
-  'spdm13_tcp_p384_aes256_mutauth.json',
-  'spdm13_mctp_p256_aes128.json',
-] as const;
+export const VECTOR_FILES = LIBSPDM_FILES;
 
-export interface VectorMessage {
-  readonly index: number;
-  readonly dir: 'req' | 'rsp';
-  readonly name: string;
-  readonly secured: boolean;
-  readonly spdm_hex: string | null;
-}
+export type VectorMessage = LibspdmMessage;
 
 export interface VectorFile {
   readonly name: string;
@@ -69,8 +62,7 @@ export interface AuthParams {
 }
 
 export function loadVector(name: string): VectorFile {
-  const v = JSON.parse(readFileSync(new URL(name, VECTORS_DIR), 'utf8')) as Omit<VectorFile, 'name'>;
-  return { ...v, name };
+  return { ...readLibspdmJson<Omit<VectorFile, 'name'>>(name), name };
 }
 
 export function paramsOf(v: VectorFile): AuthParams {
@@ -94,7 +86,7 @@ export function spdmOf(v: VectorFile, i: number): Uint8Array {
 
 /** A file under the vectors' keys/ folder, e.g. `keys/ecp384/ca.cert.der`. */
 export function readVectorFile(rel: string): Uint8Array {
-  return new Uint8Array(readFileSync(new URL(rel, VECTORS_DIR)));
+  return new Uint8Array(readLibspdmFile(rel));
 }
 
 /** `ecp384` or `ecp256`: the key folder a file's certificates come from. */

@@ -4,20 +4,20 @@
  * describes. Typed only as far as the crypto tests read them.
  */
 import { type KeyObject, X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { fromHex } from '../../src/codec/bytes.js';
+import {
+  LIBSPDM_FILES,
+  type LibspdmMessage,
+  libspdmPresent,
+  readLibspdmFile,
+  readLibspdmJson,
+} from '../vectors/libspdm.js';
 
-export const VECTOR_DIR = new URL('../../../../../shared/vectors/libspdm/', import.meta.url);
-export const VECTORS_PRESENT = existsSync(fileURLToPath(VECTOR_DIR));
+export const VECTORS_PRESENT = libspdmPresent;
 export const VECTORS_ABSENT_MESSAGE =
   'libspdm vectors not found at ../shared/vectors/libspdm relative to the repository: known-answer tests skipped';
 
-export const VECTOR_FILES = [
-  'spdm12_tcp_p384_aes256.json',
-  'spdm13_mctp_p256_aes128.json',
-  'spdm13_tcp_p384_aes256_mutauth.json',
-] as const;
+export const VECTOR_FILES = LIBSPDM_FILES;
 
 export interface VectorRecord {
   aad_hex: string;
@@ -30,14 +30,9 @@ export interface VectorRecord {
   random_padding_hex: string;
 }
 
-export interface VectorMessage {
-  index: number;
-  dir: 'req' | 'rsp';
-  name: string;
-  secured: boolean;
+export interface VectorMessage extends LibspdmMessage {
   wire_hex: string;
   transport_header_hex?: string;
-  spdm_hex: string | null;
   session_index?: number;
   session_id_hex?: string;
   key_used?: string;
@@ -98,8 +93,7 @@ export interface VectorFile {
 }
 
 export function loadVector(name: string): VectorFile {
-  const j = JSON.parse(readFileSync(new URL(name, VECTOR_DIR), 'utf8')) as Omit<VectorFile, 'name'>;
-  return { ...j, name };
+  return { ...readLibspdmJson<Omit<VectorFile, 'name'>>(name), name };
 }
 
 /** Every vector file, or none when the folder is absent (the suites skip then). */
@@ -109,7 +103,7 @@ export function loadAllVectors(): VectorFile[] {
 
 /** A file from keys/ (PEM or DER bytes). */
 export function vectorKeyFile(rel: string): Buffer {
-  return readFileSync(new URL(rel, VECTOR_DIR));
+  return readLibspdmFile(rel);
 }
 
 export const hx = fromHex;

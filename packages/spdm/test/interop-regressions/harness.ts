@@ -26,8 +26,9 @@ import { SecuredSession } from '../../src/session/secured-session.js';
 import type { FramedConnection } from '../../src/transport/connection.js';
 import { memoryConnectionPair } from '../../src/transport/memory.js';
 import { TCP_SECURED_PARAMS } from '../../src/transport/secured-params.js';
+import { LIBSPDM_DIR } from '../vectors/libspdm.js';
 
-export const KEYS_DIR = new URL('../../../../../shared/vectors/libspdm/keys/', import.meta.url);
+export const KEYS_DIR = new URL('keys/', LIBSPDM_DIR);
 export const keysExist = existsSync(fileURLToPath(KEYS_DIR));
 
 /** A describe title that says why the block is skipped when the vectors are absent. */

@@ -4,28 +4,24 @@
  * flow would from ALGORITHMS: sizes by algorithm name, summary hash from the KEY_EXCHANGE sent.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { fromHex } from '../../src/codec/bytes.js';
-import { SpdmError } from '../../src/errors.js';
 import type { SessionMsgParams } from '../../src/msgs/session-params.js';
+import {
+  LIBSPDM_FILES,
+  LIBSPDM_PATH,
+  type LibspdmMessage,
+  libspdmPresent,
+  readLibspdmJson,
+} from '../vectors/libspdm.js';
 
-export const VECTORS_DIR = fileURLToPath(new URL('../../../../../shared/vectors/libspdm/', import.meta.url));
-export const vectorsPresent = existsSync(VECTORS_DIR);
-export const VECTORS_MISSING = `libspdm vectors not found at ${VECTORS_DIR}; skipping known-answer tests`;
+export { onlySpdmErrors as onlySpdmError } from '../auth-vectors.js';
 
-export const VECTOR_FILES = [
-  'spdm12_tcp_p384_aes256.json',
-  'spdm13_tcp_p384_aes256_mutauth.json',
-  'spdm13_mctp_p256_aes128.json',
-] as const;
+export const vectorsPresent = libspdmPresent;
+export const VECTORS_MISSING = `libspdm vectors not found at ${LIBSPDM_PATH}; skipping known-answer tests`;
 
-export interface VectorMessage {
-  readonly index: number;
-  readonly dir: 'req' | 'rsp';
-  readonly name: string;
-  readonly secured: boolean;
-  readonly spdm_hex: string | null;
+export const VECTOR_FILES = LIBSPDM_FILES;
+
+export interface VectorMessage extends LibspdmMessage {
   readonly session_index?: number;
   readonly session_id_hex?: string;
 }
@@ -76,7 +72,7 @@ export function loadVectors(): VectorFile[] {
   if (!vectorsPresent) return [];
   return VECTOR_FILES.map((file) => ({
     file,
-    ...(JSON.parse(readFileSync(VECTORS_DIR + file, 'utf8')) as Omit<VectorFile, 'file'>),
+    ...readLibspdmJson<Omit<VectorFile, 'file'>>(file),
   }));
 }
 
@@ -162,15 +158,6 @@ export function only(s: VectorSession, name: string): VectorMessage {
   const hits = s.messages.filter((m) => m.name === name);
   if (hits.length !== 1) throw new Error(`session ${s.index}: ${hits.length} ${name} messages`);
   return hits[0]!;
-}
-
-/** Calls `f`; anything thrown other than SpdmError fails the test. */
-export function onlySpdmError(f: () => unknown): void {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof SpdmError)) throw e;
-  }
 }
 
 /** Suite title that says plainly when the vectors are missing. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/codec/bytes.js';
@@ -6,23 +6,18 @@ import { SpdmError } from '../../src/errors.js';
 import { encodeControlFrame } from '../../src/transport/dsp0287.js';
 import type { Frame, Framing } from '../../src/transport/frame.js';
 import { Deframer, encodeAnyFrame, encodeFrame } from '../../src/transport/framing.js';
+import { LIBSPDM_DIR, LIBSPDM_TCP_FILES, type LibspdmMessage, readLibspdmJson } from '../vectors/libspdm.js';
 
-const VECTORS = new URL('../../../../../shared/vectors/libspdm/', import.meta.url);
-const TCP_FILES = ['spdm12_tcp_p384_aes256.json', 'spdm13_tcp_p384_aes256_mutauth.json'];
-const haveVectors = TCP_FILES.every((f) => existsSync(new URL(f, VECTORS)));
+const TCP_FILES = LIBSPDM_TCP_FILES;
+const haveVectors = TCP_FILES.every((f) => existsSync(new URL(f, LIBSPDM_DIR)));
 
-interface VectorMessage {
-  index: number;
-  name: string;
-  secured: boolean;
-  wire_hex: string;
-  transport_header_hex?: string;
-  spdm_hex: string | null;
+interface VectorMessage extends LibspdmMessage {
+  readonly wire_hex: string;
+  readonly transport_header_hex?: string;
 }
 
 function loadMessages(file: string): VectorMessage[] {
-  const doc = JSON.parse(readFileSync(new URL(file, VECTORS), 'utf8')) as { messages: VectorMessage[] };
-  return doc.messages;
+  return readLibspdmJson<{ messages: VectorMessage[] }>(file).messages;
 }
 
 /** Expected frame of a recorded TCP message: type, and payload = wire minus the binding header. */

@@ -5,8 +5,6 @@
  * requester configured like spdm_requester_emu sends the recorded requests, accepts the recorded
  * responses and ends with vca = spdm[0] ‖ … ‖ spdm[5].
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex } from '../../src/codec/bytes.js';
 import type { ByteWriter } from '../../src/codec/writer.js';
@@ -29,23 +27,17 @@ import { encodeToBytes } from '../../src/msgs/encode.js';
 import { decodeGetVersion, decodeVersion, encodeGetVersion, encodeVersion } from '../../src/msgs/version.js';
 import { negotiate } from '../../src/requester/negotiate.js';
 import { ResponderCore } from '../../src/responder/core.js';
+import { LIBSPDM_FILES, libspdmPresent, readLibspdmJson } from './libspdm.js';
 
-const DIR = new URL('../../../../../shared/vectors/libspdm/', import.meta.url);
-const PRESENT = existsSync(fileURLToPath(DIR));
-const FILES = [
-  'spdm12_tcp_p384_aes256.json',
-  'spdm13_mctp_p256_aes128.json',
-  'spdm13_tcp_p384_aes256_mutauth.json',
-];
+const PRESENT = libspdmPresent;
+const FILES = LIBSPDM_FILES;
 
 interface Recording {
   config: Record<string, string>;
   messages: { index: number; dir: string; name: string; spdm_hex: string }[];
 }
 
-function load(file: string): Recording {
-  return JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as Recording;
-}
+const load = (file: string): Recording => readLibspdmJson<Recording>(file);
 
 /** Config values are hex strings such as "0x00000002". */
 function num(s: string | undefined): number {
