@@ -8,42 +8,12 @@
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAgent } from '../../src/cli/agent.js';
-import { main } from '../../src/cli/main.js';
 import { formatStatusTable, type StatusRow } from '../../src/cli/status.js';
 import type { AgentStatus } from '../../src/http/status.js';
 import { freePorts, makeRackDir, type TestRackDir } from '../agent/helpers.js';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** Runs `tq ...args` in this process, capturing stdout, stderr and the exit code. */
-async function tq(...args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await main(['node', 'tq', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
-}
+import { tqInProcess as tq } from '../helpers/cli.js';
 
 let rack: TestRackDir;
 

@@ -8,42 +8,12 @@ import { createHash, hkdfSync } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TqRun as Run, tqInProcess as tq } from '../helpers/cli.js';
 import { makePki, type TestPki, writePkiDir } from '../helpers/rack-fixture.js';
 
 /** Order of the P-256 base point, SEC 2 v2 §2.4.2. */
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** Runs `tq ...args` in this process, capturing stdout, stderr and the exit code. */
-async function tq(...args: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await main(['node', 'tq', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
-}
 
 interface FileShare {
   x: bigint;

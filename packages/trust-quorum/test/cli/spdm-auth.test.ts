@@ -5,58 +5,26 @@
  * measurements whose program digest matches this checkout), the text lines, and one-line
  * failures: a root from another `tq pki init` (exit 1), --challenge without --trust (exit 2).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BASE_HASH_ALGO, hashInfo, MEASUREMENT_HASH_ALGO } from '@trust-quorum/spdm/crypto/algorithms';
 import { buildCertChain } from '@trust-quorum/spdm/identity/cert-chain';
 import { digestFiles } from '@trust-quorum/spdm/responder/measurement-source';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { programPaths } from '../../src/cli/spdm-auth.js';
 import { pemDecodeAll } from '../../src/pki/pem.js';
+import { type TqProc, TqProcesses, type TqResult, untilOutput } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/tq.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exited: Promise<number | null>;
-}
-
-const children: Proc[] = [];
+const procs = new TqProcesses();
 let dir: string;
 
-function tq(...args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = {
-    child,
-    out: '',
-    err: '',
-    exited: new Promise((r) => child.once('exit', (code) => r(code))),
-  };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    p.out += d;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    p.err += d;
-  });
-  children.push(p);
-  return p;
-}
-
-async function run(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const p = tq(...args);
-  const code = await p.exited;
-  return { code, out: p.out, err: p.err };
-}
+const tq = (...args: string[]): TqProc => procs.spawn(args);
+const run = (...args: string[]): Promise<TqResult> => procs.run(args);
 
 let port = 0;
-let responder: Proc;
+let responder: TqProc;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tq-spdm-auth-'));
@@ -75,23 +43,13 @@ beforeAll(async () => {
     '--log-level',
     'warn',
   );
-  port = await vi.waitFor(
-    () => {
-      if (responder.child.exitCode !== null) throw new Error(`responder exited: ${responder.err}`);
-      const m = /^listening on 127\.0\.0\.1:(\d+)\nidentity: (.*)\n/.exec(responder.out);
-      if (!m) throw new Error('not listening yet');
-      expect(m[2]).toBe('CN=sled-1, O=trust-quorum rack alpha (slot 0)');
-      return Number(m[1]);
-    },
-    { timeout: 30_000, interval: 50 },
-  );
+  const m = await untilOutput(responder, /^listening on 127\.0\.0\.1:(\d+)\nidentity: (.*)\n/, 30_000);
+  expect(m[2]).toBe('CN=sled-1, O=trust-quorum rack alpha (slot 0)');
+  port = Number(m[1]);
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of children.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-    await p.exited;
-  }
+  await procs.stopAll('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
 

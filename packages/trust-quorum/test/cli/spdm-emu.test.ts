@@ -8,62 +8,26 @@
  * none` against `responder --emu none` (no session capabilities on NONE). The interop against the
  * real emulator is `npm run test:interop`. Option parsing of --caps runs in-process.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CAP } from '@trust-quorum/spdm/msgs/capabilities';
 import { DEFAULT_RESPONDER_CAPS } from '@trust-quorum/spdm/responder/init';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyCaps, capsArg } from '../../src/cli/spdm-emu.js';
+import { type TqProc, TqProcesses, untilOutput } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/tq.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const KEYS = fileURLToPath(new URL('../../../../../shared/vectors/libspdm/keys/', import.meta.url));
 const keysExist = existsSync(KEYS);
 
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exited: Promise<number | null>;
-}
+const procs = new TqProcesses();
 
-const children: Proc[] = [];
+afterEach(() => procs.stopAll());
 
-afterEach(async () => {
-  for (const p of children.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await p.exited;
-  }
-});
-
-function tq(...args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = {
-    child,
-    out: '',
-    err: '',
-    exited: new Promise((r) => child.once('exit', (code) => r(code))),
-  };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    p.out += d;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    p.err += d;
-  });
-  children.push(p);
-  return p;
-}
+const tq = (...args: string[]): TqProc => procs.spawn(args);
 
 /** Waits for the responder's `listening on HOST:PORT` line and returns the port. */
-async function listeningPort(p: Proc): Promise<number> {
-  for (let i = 0; i < 300; i++) {
-    const m = /listening on 127\.0\.0\.1:(\d+)/.exec(p.out);
-    if (m) return Number(m[1]);
-    if (p.child.exitCode !== null) throw new Error(`responder exited: ${p.err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no listening line: ${p.out} ${p.err}`);
+async function listeningPort(p: TqProc): Promise<number> {
+  return Number((await untilOutput(p, /listening on 127\.0\.0\.1:(\d+)/, 15_000))[1]);
 }
 
 describe('--caps', () => {

@@ -4,59 +4,20 @@
  * prints `hello` and exits 0; a requester identity from another rack is refused with a one-line
  * reason (exit 1) and its data never comes back; `--echo` without `--identity` is a usage error.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type TqProc, TqProcesses, type TqResult, untilOutput } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/tq.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exited: Promise<number | null>;
-}
-
-const children: Proc[] = [];
+const procs = new TqProcesses();
 let dir: string;
 
-function tq(args: string[], stdin?: string): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-  });
-  const p: Proc = {
-    child,
-    out: '',
-    err: '',
-    exited: new Promise((r) => child.once('exit', (code) => r(code))),
-  };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    p.out += d;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    p.err += d;
-  });
-  if (stdin !== undefined) child.stdin!.end(stdin);
-  children.push(p);
-  return p;
-}
-
-async function run(
-  args: string[],
-  stdin?: string,
-): Promise<{ code: number | null; out: string; err: string }> {
-  const p = tq(args, stdin);
-  const code = await p.exited;
-  return { code, out: p.out, err: p.err };
-}
+const tq = (args: string[], stdin?: string): TqProc => procs.spawn(args, stdin);
+const run = (args: string[], stdin?: string): Promise<TqResult> => procs.run(args, stdin);
 
 let port = 0;
-let responder: Proc;
+let responder: TqProc;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tq-spdm-session-'));
@@ -78,20 +39,11 @@ beforeAll(async () => {
     '--log-level',
     'info',
   ]);
-  port = await vi.waitFor(
-    () => {
-      if (responder.child.exitCode !== null) throw new Error(`responder exited: ${responder.err}`);
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(responder.out);
-      if (!m) throw new Error('not listening yet');
-      return Number(m[1]);
-    },
-    { timeout: 20_000, interval: 50 },
-  );
+  port = Number((await untilOutput(responder, /listening on 127\.0\.0\.1:(\d+)/))[1]);
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of children) if (p.child.exitCode === null) p.child.kill('SIGTERM');
-  await Promise.all(children.map((p) => p.exited));
+  await procs.stopAll('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,75 +5,31 @@
  * lines, one-line failures with exit code 1, usage errors with exit code 2, and a clean exit 0
  * on SIGTERM / SIGINT. Failure paths that need no second process run through `main()`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { capabilityNames, capsForVersion } from '@trust-quorum/spdm/msgs/capabilities';
 import { DEFAULT_REQUESTER_CAPS } from '@trust-quorum/spdm/requester/init';
 import { DEFAULT_RESPONDER_CAPS } from '@trust-quorum/spdm/responder/init';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { type TqProc, TqProcesses, type TqResult, tqInProcess, untilOutput } from '../helpers/cli.js';
 
-const BIN = fileURLToPath(new URL('../../bin/tq.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: Proc[] = [];
+const procs = new TqProcesses();
 const rawServers: Server[] = [];
 const sockets: Socket[] = [];
 
 afterEach(async () => {
-  for (const p of children.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await p.exited;
-  }
+  await procs.stopAll();
   for (const s of sockets.splice(0)) s.destroy();
   await Promise.all(rawServers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
 
-function tqChild(...args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = {
-    child,
-    out: '',
-    err: '',
-    exited: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
-  };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    p.out += d;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    p.err += d;
-  });
-  children.push(p);
-  return p;
-}
-
+const tqChild = (...args: string[]): TqProc => procs.spawn(args);
 /** Runs `tq ...args` to completion in a child process. */
-async function tqRun(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const p = tqChild(...args);
-  const { code } = await p.exited;
-  return { code, out: p.out, err: p.err };
-}
+const tqRun = (...args: string[]): Promise<TqResult> => procs.run(args);
 
 /** Starts a responder and resolves with its port once it printed `listening on 127.0.0.1:PORT`. */
-async function responder(...args: string[]): Promise<{ p: Proc; port: number }> {
+async function responder(...args: string[]): Promise<{ p: TqProc; port: number }> {
   const p = tqChild('spdm', 'responder', '--listen', '127.0.0.1:0', ...args);
-  const port = await vi.waitFor(
-    () => {
-      if (p.child.exitCode !== null) throw new Error(`responder exited early: ${p.err}`);
-      const m = /^listening on 127\.0\.0\.1:(\d+)\n/.exec(p.out);
-      if (!m) throw new Error('not listening yet');
-      return Number(m[1]);
-    },
-    { timeout: 20_000, interval: 50 },
-  );
+  const port = Number((await untilOutput(p, /^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
   return { p, port };
 }
 
@@ -83,30 +39,6 @@ function logLines(err: string): Record<string, unknown>[] {
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-/** Runs `tq ...args` in this process, capturing stdout, stderr and the exit code. */
-async function tqInProcess(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await main(['node', 'tq', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
 }
 
 async function freePort(): Promise<number> {
@@ -197,7 +129,7 @@ describe('tq spdm responder + probe (child processes)', () => {
       const { p, port } = await responder();
       expect((await tqRun('spdm', 'probe', `127.0.0.1:${port}`, '--json')).code).toBe(0);
       p.child.kill(sig);
-      expect(await p.exited).toEqual({ code: 0, signal: null });
+      expect(await p.exit).toEqual({ code: 0, signal: null });
       expect(logLines(p.err).at(-1)).toMatchObject({ msg: 'stopping', signal: sig });
     }
   });

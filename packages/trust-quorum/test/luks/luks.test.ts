@@ -12,8 +12,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recover } from '../../src/cli/rack-recover.js';
 import { isTrustQuorumError } from '../../src/errors.js';
 import { StorageKey } from '../../src/keys/index.js';
@@ -28,6 +27,7 @@ import {
   parseSize,
 } from '../../src/luks/index.js';
 import { runUnlockHook } from '../../src/unlock/index.js';
+import { tqInProcess as tq } from '../helpers/cli.js';
 import { makeLedgers, makePki } from '../helpers/rack-fixture.js';
 
 const version = await cryptsetupVersion();
@@ -44,29 +44,6 @@ function randomKey(diskId: string): StorageKey {
   const k = new StorageKey(diskId, b);
   b.fill(0);
   return k;
-}
-
-async function tq(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await main(['node', 'tq', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out, err };
 }
 
 beforeAll(async () => {
