@@ -3,7 +3,6 @@
  * decoder parameters of the authentication phase derived from each file's `config`.
  */
 import { fromHex } from '../src/codec/bytes.js';
-import { ByteWriter } from '../src/codec/writer.js';
 import {
   type AsymInfo,
   asymInfo,
@@ -12,6 +11,7 @@ import {
   measurementHashSize,
 } from '../src/crypto/algorithms.js';
 import { SpdmError } from '../src/errors.js';
+import { encodeToBytes } from '../src/msgs/encode.js';
 import {
   LIBSPDM_FILES,
   LIBSPDM_PATH,
@@ -96,11 +96,7 @@ export function keyDirOf(v: VectorFile): string {
 }
 
 /** Runs an `encodeX(w, m)` and returns the bytes. */
-export function encodeWith<M>(encode: (w: ByteWriter, m: M) => void, m: M): Uint8Array {
-  const w = new ByteWriter();
-  encode(w, m);
-  return w.finish();
-}
+export const encodeWith = encodeToBytes;
 
 /** Calls `f`; any exception other than SpdmError fails the test. */
 export function onlySpdmErrors(f: () => unknown): void {

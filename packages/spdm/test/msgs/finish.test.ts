@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { concatBytes, fromHex, toHex } from '../../src/codec/bytes.js';
 import { ByteWriter } from '../../src/codec/writer.js';
 import { REQUEST_CODE, RESPONSE_CODE } from '../../src/msgs/codes.js';
+import { encodeToBytes as enc } from '../../src/msgs/encode.js';
 import {
   decodeFinish,
   decodeFinishRsp,
@@ -31,12 +32,6 @@ import {
   vectorSuite,
   vectorsPresent,
 } from './session-vectors.js';
-
-const enc = <T>(f: (w: ByteWriter, m: T) => void, m: T): Uint8Array => {
-  const w = new ByteWriter(8);
-  f(w, m);
-  return w.finish();
-};
 
 /** The DER certificates of an SPDM chain structure (Length, Reserved, RootHash(H), certs). */
 function derCerts(chain: Uint8Array, hashSize: number): Uint8Array[] {

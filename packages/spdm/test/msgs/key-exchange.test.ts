@@ -5,6 +5,7 @@ import { ByteReader } from '../../src/codec/reader.js';
 import { ByteWriter } from '../../src/codec/writer.js';
 import { SpdmError } from '../../src/errors.js';
 import { REQUEST_CODE, RESPONSE_CODE } from '../../src/msgs/codes.js';
+import { encodeToBytes as enc } from '../../src/msgs/encode.js';
 import {
   decodeKeyExchange,
   decodeKeyExchangeRsp,
@@ -40,12 +41,6 @@ import {
   vectorSuite,
   vectorsPresent,
 } from './session-vectors.js';
-
-const enc = <T>(f: (w: ByteWriter, m: T) => void, m: T): Uint8Array => {
-  const w = new ByteWriter(8);
-  f(w, m);
-  return w.finish();
-};
 
 describe.skipIf(!vectorsPresent)(vectorSuite('KEY_EXCHANGE(_RSP)'), () => {
   for (const v of loadVectors()) {

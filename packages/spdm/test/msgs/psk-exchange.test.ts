@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, toHex } from '../../src/codec/bytes.js';
-import { ByteWriter } from '../../src/codec/writer.js';
 import { REQUEST_CODE, RESPONSE_CODE } from '../../src/msgs/codes.js';
+import { encodeToBytes as enc } from '../../src/msgs/encode.js';
 import { buildSupportedVersions, parseSupportedVersions } from '../../src/msgs/opaque-data.js';
 import {
   decodePskExchange,
@@ -20,11 +20,6 @@ import {
 } from '../../src/msgs/psk-exchange.js';
 import { onlySpdmError } from './session-vectors.js';
 
-const enc = <T>(f: (w: ByteWriter, m: T) => void, m: T): Uint8Array => {
-  const w = new ByteWriter(8);
-  f(w, m);
-  return w.finish();
-};
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 
 const pskArb: fc.Arbitrary<PskExchange> = fc.constantFrom(0x11, 0x12, 0x13).chain((version) =>

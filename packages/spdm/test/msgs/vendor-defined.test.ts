@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/codec/bytes.js';
-import { ByteWriter } from '../../src/codec/writer.js';
 import { REQUEST_CODE, RESPONSE_CODE } from '../../src/msgs/codes.js';
+import { encodeToBytes as enc } from '../../src/msgs/encode.js';
 import { REGISTRY_ID } from '../../src/msgs/opaque-data.js';
 import {
   decodeVendorDefinedRequest,
@@ -12,12 +12,6 @@ import {
   type VendorDefinedRequest,
 } from '../../src/msgs/vendor-defined.js';
 import { onlySpdmError } from './session-vectors.js';
-
-const enc = <T>(f: (w: ByteWriter, m: T) => void, m: T): Uint8Array => {
-  const w = new ByteWriter(8);
-  f(w, m);
-  return w.finish();
-};
 
 const PCI: VendorDefinedRequest = {
   code: REQUEST_CODE.VENDOR_DEFINED_REQUEST,
