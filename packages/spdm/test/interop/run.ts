@@ -37,8 +37,7 @@ In spdm-emu, make a build folder and configure it with CMake for ARCH=x64, TOOLC
 TARGET=Release and CRYPTO=openssl, linking the system OpenSSL through libspdm's prebuilt-crypto
 options: ENABLE_BINARY_BUILD=1, COMPILED_LIBCRYPTO_PATH=/usr/lib/x86_64-linux-gnu/libcrypto.so,
 COMPILED_LIBSSL_PATH=/usr/lib/x86_64-linux-gnu/libssl.so. Then build the copy_sample_key target
-and everything else ("make copy_sample_key" and "make"). The README's "Interop" section has the
-same steps as commands.
+and everything else ("make copy_sample_key" and "make").
 
 Then: SPDM_EMU_BIN=/path/to/spdm-emu/build/bin npm run test:interop`;
 
