@@ -35,7 +35,7 @@ import {
 } from '../msgs/key-update.js';
 import type { Negotiated } from '../negotiated.js';
 import { bothHave } from '../negotiation.js';
-import { type AppMessage, maxAppPayload } from '../session/app-data.js';
+import { type AppMessage, type AppPayload, maxAppPayload } from '../session/app-data.js';
 import { type PeerIdentity, peerIdentityOf } from '../session/peer.js';
 import { type ChannelControl, SecureChannel } from '../session/secure-channel.js';
 import { SecuredSession } from '../session/secured-session.js';
@@ -64,7 +64,7 @@ export type KeyUpdateKind = 'UpdateKey' | 'UpdateAllKeys';
 
 interface QueuedApp {
   readonly kind: AppMessage['kind'];
-  readonly payload: Uint8Array | undefined;
+  readonly payload: AppPayload | undefined;
   resolve(): void;
   reject(e: unknown): void;
 }
@@ -381,7 +381,7 @@ export class RequesterSession implements LinkSession {
     }
   }
 
-  #sendApp(kind: AppMessage['kind'], payload: Uint8Array | undefined): Promise<void> {
+  #sendApp(kind: AppMessage['kind'], payload: AppPayload | undefined): Promise<void> {
     if (this.#phase !== 'established') {
       return Promise.reject(this.#error ?? new SpdmError('Closed', 'secure channel: the session has ended'));
     }
@@ -391,7 +391,7 @@ export class RequesterSession implements LinkSession {
     return this.#sealAndSend(kind, payload);
   }
 
-  #sealAndSend(kind: AppMessage['kind'], payload: Uint8Array | undefined): Promise<void> {
+  #sealAndSend(kind: AppMessage['kind'], payload: AppPayload | undefined): Promise<void> {
     let record: Uint8Array;
     try {
       record = this.secured.sealApp(kind, payload);

@@ -28,7 +28,7 @@ import { ERROR_CODE, REQUEST_CODE, SPDM_VERSION } from '../msgs/codes.js';
 import { encodeToBytes } from '../msgs/encode.js';
 import { encodeErrorResponse, errorResponse } from '../msgs/error.js';
 import type { Negotiated } from '../negotiated.js';
-import { decodeAppMessage, maxAppPayload } from '../session/app-data.js';
+import { type AppPayload, decodeAppMessage, maxAppPayload } from '../session/app-data.js';
 import type { PeerIdentity } from '../session/peer.js';
 import { recordSessionId } from '../session/record.js';
 import { type ChannelControl, type ChannelPort, SecureChannel } from '../session/secure-channel.js';
@@ -370,7 +370,7 @@ export class ResponderSessions implements SessionHost {
     if (s.failAfterResponse) this.end(s, asSpdmError(s.failAfterResponse, 'SessionError'));
   }
 
-  #sendApp(entry: Entry, kind: 'data' | 'end', payload?: Uint8Array): Promise<void> {
+  #sendApp(entry: Entry, kind: 'data' | 'end', payload?: AppPayload): Promise<void> {
     if (!this.#entries.has(entry.s.sessionId) || entry.s.secured.phase !== 'established') {
       return Promise.reject(new SpdmError('Closed', 'secure channel: the session has ended'));
     }

@@ -71,25 +71,33 @@ export function encodeAppMessage(
   return params.encodeApp(out);
 }
 
+/** The bytes of one application message: one buffer, or pieces taken as their concatenation. */
+export type AppPayload = Uint8Array | readonly Uint8Array[];
+
 /**
- * The same application message as encodeAppMessage, as [header, payload] (`payload` itself,
- * not copied), for sealing without joining them. The header alone passes the transport's
- * classification check (our vendor header is never an SPDM message), so the result is what
- * encodeAppMessage returns, in two pieces.
+ * The same application message as encodeAppMessage, as [header, ...payload] (the payload's
+ * pieces themselves, not copied), for sealing without joining them. The header alone passes the
+ * transport's classification check (our vendor header is never an SPDM message), so the result
+ * is what encodeAppMessage returns, in pieces.
  * @throws RangeError as encodeAppMessage.
  */
 export function appMessageParts(
   params: SecuredMessageParams,
   kind: AppMessage['kind'],
-  payload: Uint8Array = new Uint8Array(0),
+  payload: AppPayload = new Uint8Array(0),
 ): Uint8Array[] {
-  if (kind === 'data' && payload.length === 0) throw new RangeError('application data message without bytes');
-  if (kind === 'end' && payload.length !== 0) throw new RangeError('end-of-stream message carries no bytes');
+  const pieces = payload instanceof Uint8Array ? [payload] : payload;
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  if (kind === 'data' && length === 0) throw new RangeError('application data message without bytes');
+  if (kind === 'end' && length !== 0) throw new RangeError('end-of-stream message carries no bytes');
   const p = prefix(params);
   const header = new Uint8Array(p.length + 1);
   header.set(p, 0);
   header[p.length] = kind === 'data' ? APP_KIND.DATA : APP_KIND.END;
-  return payload.length === 0 ? [header] : [header, payload];
+  const parts: Uint8Array[] = [header];
+  for (const piece of pieces) if (piece.length > 0) parts.push(piece);
+  return parts;
 }
 
 /**

@@ -38,8 +38,12 @@ import type { PeerIdentity } from './peer.js';
 export interface ChannelPort {
   /** Largest number of application bytes one record carries. */
   readonly maxPayload: number;
-  /** Seals and sends one data record; resolves when the transport has taken it. @throws SpdmError */
-  sendData(payload: Uint8Array): Promise<void>;
+  /**
+   * Seals and sends one data record carrying `payload` (one buffer, or pieces sealed as their
+   * concatenation without joining them); resolves when the transport has taken it. The pieces
+   * are only read until then. @throws SpdmError
+   */
+  sendData(payload: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /** Sends the end-of-stream application message. @throws SpdmError */
   sendEnd(): Promise<void>;
   /** Both directions have ended: close the session cleanly. Must not reject. */
@@ -228,17 +232,18 @@ export class SecureChannel extends Duplex {
       return;
     }
     const parts = this.#takeTail(chunks);
-    const { records, joined, tail } = cutRecords(parts, this.#port.maxPayload);
+    // Records across chunks are sealed from their pieces: no joined copy (the chunks stay
+    // untouched until the write is called back, after every record was sealed).
+    const { records, tail } = cutRecordParts(parts, this.#port.maxPayload);
     const sends: Promise<void>[] = [];
     try {
-      for (const r of records) sends.push(this.#port.sendData(r));
+      for (const r of records) sends.push(this.#port.sendData(r.length === 1 ? r[0]! : r));
     } catch (e) {
       this.#failWrite(e, cb);
       return;
     }
     Promise.all(sends).then(
       () => {
-        for (const j of joined) j.fill(0);
         if (tail) this.#holdTail(tail);
         cb();
       },
@@ -305,6 +310,45 @@ export class SecureChannel extends Duplex {
     }
     cb(error);
   }
+}
+
+/**
+ * Cuts the bytes of `parts` (in order) into records of `max` bytes, each record as the list of
+ * its pieces (views of `parts`, never copies). When at least one whole record was cut, the
+ * remainder is returned as `tail` (a copy, since the writer may reuse its buffer once called
+ * back); otherwise it is the last record.
+ */
+export function cutRecordParts(
+  parts: readonly Uint8Array[],
+  max: number,
+): { records: Uint8Array[][]; tail: Buffer | null } {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const full = Math.floor(total / max);
+  const rest = total - full * max;
+  const records: Uint8Array[][] = [];
+  let i = 0;
+  let off = 0;
+  const take = (n: number): Uint8Array[] => {
+    const pieces: Uint8Array[] = [];
+    for (let left = n; left > 0; ) {
+      const q = parts[i]!;
+      const k = Math.min(left, q.length - off);
+      if (k > 0) pieces.push(q.subarray(off, off + k));
+      left -= k;
+      off += k;
+      if (off === q.length) {
+        i++;
+        off = 0;
+      }
+    }
+    return pieces;
+  };
+  for (let r = 0; r < full; r++) records.push(take(max));
+  if (rest === 0) return { records, tail: null };
+  const last = take(rest);
+  if (full === 0) return { records: [last], tail: null };
+  return { records, tail: Buffer.concat(last, rest) };
 }
 
 /**

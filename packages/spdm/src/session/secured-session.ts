@@ -24,7 +24,7 @@
 import { inspect } from 'node:util';
 import type { Direction, KeySchedule } from '../crypto/key-schedule.js';
 import type { InnerMessage, SecuredMessageParams } from '../transport/secured-params.js';
-import { type AppMessage, appMessageParts, decodeAppMessage } from './app-data.js';
+import { type AppMessage, type AppPayload, appMessageParts, decodeAppMessage } from './app-data.js';
 import { RecordDirection } from './record.js';
 
 export type SessionRole = 'requester' | 'responder';
@@ -95,10 +95,11 @@ export class SecuredSession {
   }
 
   /**
-   * Seals one application message (see app-data.ts).
+   * Seals one application message (see app-data.ts); a payload in pieces is sealed as their
+   * concatenation without joining them first.
    * @throws SpdmError SequenceOverflow / TooLarge; RangeError after destroy() or misuse.
    */
-  sealApp(kind: AppMessage['kind'], payload?: Uint8Array): Uint8Array {
+  sealApp(kind: AppMessage['kind'], payload?: AppPayload): Uint8Array {
     return this.#send.seal(appMessageParts(this.params, kind, payload));
   }
 

@@ -8,7 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { type ChannelPort, cutRecords, SecureChannel } from '../../src/session/secure-channel.js';
+import {
+  type ChannelPort,
+  cutRecordParts,
+  cutRecords,
+  SecureChannel,
+} from '../../src/session/secure-channel.js';
 
 interface Recorder {
   readonly port: ChannelPort;
@@ -22,8 +27,10 @@ function recorder(maxPayload: number): Recorder {
   const port: ChannelPort = {
     maxPayload,
     async sendData(payload) {
-      records.push(Buffer.from(payload)); // what the session would seal now
-      events.push(`data ${payload.length}`);
+      // what the session would seal now (a record across writes comes in pieces)
+      const record = Buffer.concat(payload instanceof Uint8Array ? [payload] : payload);
+      records.push(record);
+      events.push(`data ${record.length}`);
     },
     async sendEnd() {
       events.push('end');
@@ -127,5 +134,34 @@ describe('cutRecords', () => {
     expect(exact.records.map((x) => x.length)).toEqual([8, 8]);
     expect(exact.tail).toBeNull();
     expect(cutRecords([], 8)).toEqual({ records: [], joined: [], tail: null });
+  });
+});
+
+describe('cutRecordParts', () => {
+  it('cuts across parts in order into views only; the tail is a copy', () => {
+    const parts = [randomBytes(10), new Uint8Array(0), randomBytes(25), randomBytes(7)];
+    const { records, tail } = cutRecordParts(parts, 8);
+    expect(records.map((r) => r.reduce((n, p) => n + p.length, 0))).toEqual([8, 8, 8, 8, 8]);
+    expect(records[1]!.map((p) => p.length)).toEqual([2, 6]);
+    for (const r of records) {
+      for (const p of r) {
+        expect(p.length).toBeGreaterThan(0);
+        expect(parts.some((q) => q.buffer === p.buffer)).toBe(true);
+      }
+    }
+    expect(tail?.length).toBe(2);
+    expect(parts.some((q) => q.buffer === tail!.buffer)).toBe(false);
+    expect(Buffer.concat([...records.flat(), tail!]).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it('no whole record: one record of pieces, nothing held; exact fit: no tail', () => {
+    const a = randomBytes(3);
+    const b = randomBytes(4);
+    const small = cutRecordParts([a, b], 8);
+    expect(small.records).toHaveLength(1);
+    expect(Buffer.concat(small.records[0]!).equals(Buffer.concat([a, b]))).toBe(true);
+    expect(small.tail).toBeNull();
+    expect(cutRecordParts([randomBytes(16)], 8).tail).toBeNull();
+    expect(cutRecordParts([], 8)).toEqual({ records: [], tail: null });
   });
 });
