@@ -9,16 +9,9 @@
 import { X509Certificate } from 'node:crypto';
 import { type AlgorithmPrefs, resolveAlgorithmPrefs } from '../algorithm-prefs.js';
 import { MAX_CERT_CHAIN_SIZE } from '../identity/cert-chain.js';
-import {
-  CAP,
-  capsForVersion,
-  checkRequesterCaps,
-  hasCap,
-  MAX_CT_EXPONENT,
-  MIN_DATA_TRANSFER_SIZE,
-} from '../msgs/capabilities.js';
-import { type SpdmVersion, SUPPORTED_VERSIONS, versionName } from '../msgs/codes.js';
-import { DEFAULT_CT_EXPONENT, DEFAULT_DATA_TRANSFER_SIZE } from '../negotiation.js';
+import { resolveLinkInit } from '../link-init.js';
+import { CAP } from '../msgs/capabilities.js';
+import type { SpdmVersion } from '../msgs/codes.js';
 import { CertChainCache } from './chain-cache.js';
 import type { RetryOptions } from './exchange.js';
 
@@ -84,47 +77,9 @@ export interface RequesterConfig {
  * @throws TypeError / RangeError on misuse.
  */
 export function resolveRequesterInit(init: RequesterInit = {}): RequesterConfig {
-  const versions = [...(init.versions ?? SUPPORTED_VERSIONS)];
-  if (versions.length === 0) throw new RangeError('versions must not be empty');
-  for (const v of versions) {
-    if (!SUPPORTED_VERSIONS.includes(v))
-      throw new RangeError(`version 0x${Number(v).toString(16)} not supported`);
-  }
-  if (new Set(versions).size !== versions.length) throw new RangeError('versions listed twice');
-  const capabilities = (init.capabilities ?? DEFAULT_REQUESTER_CAPS) >>> 0;
-  for (const v of versions) {
-    const why = checkRequesterCaps(capsForVersion(capabilities, 'requester', v), v);
-    if (why) throw new RangeError(`capabilities inconsistent at SPDM ${versionName(v)}: ${why}`);
-  }
-  const ctExponent = init.ctExponent ?? DEFAULT_CT_EXPONENT;
-  if (!Number.isInteger(ctExponent) || ctExponent < 0 || ctExponent > MAX_CT_EXPONENT) {
-    throw new RangeError(`ctExponent must be 0..${MAX_CT_EXPONENT}`);
-  }
-  const dataTransferSize = init.dataTransferSize ?? DEFAULT_DATA_TRANSFER_SIZE;
-  const maxSpdmMsgSize = init.maxSpdmMsgSize ?? dataTransferSize;
-  if (
-    !Number.isInteger(dataTransferSize) ||
-    dataTransferSize < MIN_DATA_TRANSFER_SIZE ||
-    dataTransferSize > 0xffffffff
-  ) {
-    throw new RangeError(`dataTransferSize must be an integer >= ${MIN_DATA_TRANSFER_SIZE}`);
-  }
-  if (!Number.isInteger(maxSpdmMsgSize) || maxSpdmMsgSize < dataTransferSize || maxSpdmMsgSize > 0xffffffff) {
-    throw new RangeError('maxSpdmMsgSize must be >= dataTransferSize');
-  }
-  if (!hasCap(capabilities, 'CHUNK_CAP') && dataTransferSize !== maxSpdmMsgSize) {
-    throw new RangeError('without CHUNK_CAP, dataTransferSize must equal maxSpdmMsgSize');
-  }
+  const link = resolveLinkInit(init, 'requester', DEFAULT_REQUESTER_CAPS);
   const algorithms = resolveAlgorithmPrefs(init.algorithms);
-  return {
-    versions,
-    capabilities,
-    ctExponent,
-    dataTransferSize,
-    maxSpdmMsgSize,
-    algorithms,
-    ...resolveAuthOptions(init),
-  };
+  return { ...link, algorithms, ...resolveAuthOptions(init) };
 }
 
 function parseRoot(r: X509Certificate | Uint8Array, i: number): X509Certificate {

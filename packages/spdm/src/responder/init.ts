@@ -5,16 +5,9 @@
  * The authentication phase adds `slots` (certificate chains with their keys) and `measurements`.
  */
 import { type AlgorithmPrefs, resolveAlgorithmPrefs } from '../algorithm-prefs.js';
-import {
-  CAP,
-  capsForVersion,
-  checkResponderCaps,
-  hasCap,
-  MAX_CT_EXPONENT,
-  MIN_DATA_TRANSFER_SIZE,
-} from '../msgs/capabilities.js';
-import { type SpdmVersion, SUPPORTED_VERSIONS, versionName } from '../msgs/codes.js';
-import { DEFAULT_CT_EXPONENT, DEFAULT_DATA_TRANSFER_SIZE } from '../negotiation.js';
+import { resolveLinkInit } from '../link-init.js';
+import { CAP, hasCap } from '../msgs/capabilities.js';
+import type { SpdmVersion } from '../msgs/codes.js';
 import type { RequestHandler } from './handler.js';
 import { type ResponderSlotInit, ResponderSlots } from './local-identity.js';
 import { defaultMeasurementSource, type MeasurementSource } from './measurement-source.js';
@@ -79,18 +72,6 @@ export interface ResponderConfig {
   readonly measurements: MeasurementSource | null;
 }
 
-function checkSizes(dts: number, max: number, caps: number): void {
-  if (!Number.isInteger(dts) || dts < MIN_DATA_TRANSFER_SIZE || dts > 0xffffffff) {
-    throw new RangeError(`dataTransferSize must be an integer >= ${MIN_DATA_TRANSFER_SIZE}`);
-  }
-  if (!Number.isInteger(max) || max < dts || max > 0xffffffff) {
-    throw new RangeError('maxSpdmMsgSize must be >= dataTransferSize');
-  }
-  if (!hasCap(caps, 'CHUNK_CAP') && dts !== max) {
-    throw new RangeError('without CHUNK_CAP, dataTransferSize must equal maxSpdmMsgSize');
-  }
-}
-
 /**
  * Fills in defaults and checks the configuration: versions within 1.1..1.3, capability flags
  * consistent at every listed version (libspdm's requester checks), sizes, measurement hash
@@ -98,25 +79,8 @@ function checkSizes(dts: number, max: number, caps: number): void {
  * @throws TypeError / RangeError on misuse.
  */
 export function resolveResponderInit(init: ResponderInit = {}): ResponderConfig {
-  const versions = [...(init.versions ?? SUPPORTED_VERSIONS)];
-  if (versions.length === 0) throw new RangeError('versions must not be empty');
-  for (const v of versions) {
-    if (!SUPPORTED_VERSIONS.includes(v))
-      throw new RangeError(`version 0x${Number(v).toString(16)} not supported`);
-  }
-  if (new Set(versions).size !== versions.length) throw new RangeError('versions listed twice');
-  const capabilities = (init.capabilities ?? DEFAULT_RESPONDER_CAPS) >>> 0;
-  for (const v of versions) {
-    const why = checkResponderCaps(capsForVersion(capabilities, 'responder', v), v);
-    if (why) throw new RangeError(`capabilities inconsistent at SPDM ${versionName(v)}: ${why}`);
-  }
-  const ctExponent = init.ctExponent ?? DEFAULT_CT_EXPONENT;
-  if (!Number.isInteger(ctExponent) || ctExponent < 0 || ctExponent > MAX_CT_EXPONENT) {
-    throw new RangeError(`ctExponent must be 0..${MAX_CT_EXPONENT}`);
-  }
-  const dataTransferSize = init.dataTransferSize ?? DEFAULT_DATA_TRANSFER_SIZE;
-  const maxSpdmMsgSize = init.maxSpdmMsgSize ?? dataTransferSize;
-  checkSizes(dataTransferSize, maxSpdmMsgSize, capabilities);
+  const link = resolveLinkInit(init, 'responder', DEFAULT_RESPONDER_CAPS);
+  const { capabilities } = link;
   const algorithms = requesterSignaturePrefs(resolveAlgorithmPrefs(init.algorithms), init, capabilities);
   if (
     hasCap(capabilities, 'MEAS_CAP') &&
@@ -129,11 +93,7 @@ export function resolveResponderInit(init: ResponderInit = {}): ResponderConfig 
     ? (init.measurements ?? defaultMeasurementSource())
     : null;
   return {
-    versions,
-    capabilities,
-    ctExponent,
-    dataTransferSize,
-    maxSpdmMsgSize,
+    ...link,
     algorithms: slots
       ? fitAsymToKeys(algorithms, slots, init.algorithms?.baseAsym !== undefined)
       : algorithms,
