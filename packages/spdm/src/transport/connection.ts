@@ -18,14 +18,13 @@
  * `maxFrameSize`. The stream's 'error' event always has a listener, so a reset or refused peer can
  * never crash the process.
  */
-import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SpdmError } from '../errors.js';
-import { abortError, checkTimeout, DEFAULT_TIMEOUT_MS, guard } from './deadline.js';
+import { abortError, checkTimeout } from './deadline.js';
 import type { Frame, Framing } from './frame.js';
 import { checkMaxFrameSize, Deframer, encodeFrameParts } from './framing.js';
-import { FrameInbox, type InboxWaiter, overrunBytes } from './inbox.js';
 import { type SecuredMessageParams, securedMessageParams } from './secured-params.js';
+import { StreamConnection, validateStreamInit } from './stream-connection.js';
 
 /** Options of FramedConnection (and of connectTcp / listenTcp, which extend them). */
 export interface FramedConnectionInit {
@@ -89,21 +88,7 @@ export interface TransportConnection {
   destroy(error?: SpdmError): void;
 }
 
-/** Default high-water mark of the receive queue (maxQueuedFrames). */
-export const DEFAULT_MAX_QUEUED_FRAMES = 32;
-
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
-
-function errnoCode(e: unknown): string | undefined {
-  const c = (e as { code?: unknown } | null)?.code;
-  return typeof c === 'string' ? c : undefined;
-}
-
-/** "host:port" with IPv6 hosts bracketed. */
-export function formatAddress(host: string | undefined, port: number | undefined): string {
-  const h = host ?? '?';
-  return `${h.includes(':') ? `[${h}]` : h}:${port ?? '?'}`;
-}
+export { DEFAULT_MAX_QUEUED_FRAMES, formatAddress } from './stream-connection.js';
 
 /**
  * Checks every option of a FramedConnectionInit without opening anything.
@@ -111,85 +96,28 @@ export function formatAddress(host: string | undefined, port: number | undefined
  */
 export function validateInit(init: FramedConnectionInit): void {
   checkMaxFrameSize(init.framing ?? 'dsp0287', init.maxFrameSize);
-  checkTimeout(init.sendTimeoutMs, DEFAULT_TIMEOUT_MS, 'sendTimeoutMs');
-  checkTimeout(init.receiveTimeoutMs, DEFAULT_TIMEOUT_MS, 'receiveTimeoutMs');
-  checkTimeout(init.closeTimeoutMs, DEFAULT_TIMEOUT_MS, 'closeTimeoutMs');
-  const mq = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
-  if (!Number.isSafeInteger(mq) || mq < 0) throw new RangeError(`maxQueuedFrames must be >= 0, got ${mq}`);
+  validateStreamInit(init);
 }
 
 /** A framed SPDM connection over a Duplex stream; see the module comment. */
-export class FramedConnection implements TransportConnection {
+export class FramedConnection extends StreamConnection implements TransportConnection {
   readonly framing: Framing;
   /** DSP0287: libspdm's TCP parameters; length16: null (no secured messages). */
   readonly securedMessages: SecuredMessageParams | null;
-  readonly remoteAddress: string;
   readonly maxFrameSize: number;
-  private readonly stream: Duplex;
   private readonly deframer: Deframer;
-  private readonly sendTimeoutMs: number;
-  private readonly receiveTimeoutMs: number;
-  private readonly closeTimeoutMs: number;
-  private readonly inbox: FrameInbox;
-  private error: SpdmError | undefined;
-  private readonly streamClosed: Promise<void>;
 
   /** @throws RangeError / TypeError for bad options. */
   constructor(stream: Duplex, init: FramedConnectionInit = {}) {
     validateInit(init);
-    this.framing = init.framing ?? 'dsp0287';
+    const framing = init.framing ?? 'dsp0287';
+    const maxFrameSize = checkMaxFrameSize(framing, init.maxFrameSize);
+    super(stream, init, maxFrameSize);
+    this.framing = framing;
     this.securedMessages = securedMessageParams(this.framing === 'dsp0287' ? 'tcp' : 'length16');
-    this.maxFrameSize = checkMaxFrameSize(this.framing, init.maxFrameSize);
+    this.maxFrameSize = maxFrameSize;
     this.deframer = new Deframer(this.framing, { maxFrameSize: this.maxFrameSize });
-    this.sendTimeoutMs = init.sendTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.receiveTimeoutMs = init.receiveTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const maxQueuedFrames = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
-    this.stream = stream;
-    if (stream instanceof Socket) {
-      stream.setNoDelay(true);
-      this.remoteAddress = init.remoteAddress ?? formatAddress(stream.remoteAddress, stream.remotePort);
-    } else {
-      this.remoteAddress = init.remoteAddress ?? 'stream';
-    }
-    this.inbox = new FrameInbox(stream, {
-      highWater: maxQueuedFrames,
-      overrunBytes: overrunBytes(maxQueuedFrames, this.maxFrameSize),
-      remoteAddress: this.remoteAddress,
-      consume: (bytes, room) => this.consume(bytes, room),
-      fail: (e) => this.fail(e),
-    });
-    this.streamClosed = new Promise((resolve) => {
-      if (stream.destroyed) resolve();
-      else stream.once('close', () => resolve());
-    });
-    stream.on('error', (e) => this.fail(this.mapStreamError(e)));
-    stream.on('data', (chunk: Uint8Array) => this.inbox.data(chunk));
-    stream.on('end', () => this.onEnd());
-    stream.on('close', () =>
-      this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed`)),
-    );
-    if (stream.destroyed)
-      this.fail(new SpdmError('Closed', `stream to ${this.remoteAddress} already closed`));
-  }
-
-  get failure(): SpdmError | undefined {
-    return this.error;
-  }
-
-  /** Frames received and not yet taken by receive() (at most maxQueuedFrames while open). */
-  get queuedFrames(): number {
-    return this.inbox.queued;
-  }
-
-  /** Whether reading from the stream is paused because maxQueuedFrames frames wait unread. */
-  get readingPaused(): boolean {
-    return this.inbox.paused;
-  }
-
-  async send(payload: Uint8Array, opts: SendOptions = {}): Promise<void> {
-    const type = opts.secured === true ? 'secured' : 'spdm';
-    await this.sendFrame({ type, payload }, opts);
+    this.start();
   }
 
   sendFrame(frame: Frame, opts: Omit<SendOptions, 'secured'> = {}): Promise<void> {
@@ -202,69 +130,12 @@ export class FramedConnection implements TransportConnection {
       if (size > this.maxFrameSize) {
         throw new SpdmError('TooLarge', `a ${size}-byte frame exceeds maxFrameSize ${this.maxFrameSize}`);
       }
-      const disarm = guard(`send to ${this.remoteAddress}`, timeoutMs, opts.signal, (e) => {
-        this.fail(e);
-        reject(e);
-      });
       // A large payload goes out as header + payload in one vectored write, without a copy.
-      const corked = parts.length > 1;
-      if (corked) this.stream.cork();
-      for (let i = 0; i < parts.length - 1; i++) this.stream.write(parts[i]!);
-      this.stream.write(parts[parts.length - 1]!, (err) => {
-        disarm();
-        if (err) {
-          this.fail(this.mapStreamError(err));
-          reject(this.error);
-        } else if (this.error !== undefined && this.error.code !== 'Closed') {
-          reject(this.error);
-        } else {
-          resolve();
-        }
-      });
-      if (corked) this.stream.uncork();
+      this.writeParts(parts, timeoutMs, opts.signal, resolve, reject);
     });
   }
 
-  receive(opts: ReceiveOptions = {}): Promise<Frame> {
-    return new Promise<Frame>((resolve, reject) => {
-      const queued = this.inbox.take();
-      if (queued !== undefined) return resolve(queued);
-      if (this.error !== undefined) return reject(this.error);
-      const timeoutMs = checkTimeout(opts.timeoutMs, this.receiveTimeoutMs, 'timeoutMs');
-      const what = `receive from ${this.remoteAddress}`;
-      if (opts.signal?.aborted) return reject(abortError(opts.signal, what));
-      const waiter: InboxWaiter = {
-        resolve: (f) => {
-          disarm();
-          resolve(f);
-        },
-        reject: (e) => {
-          disarm();
-          reject(e);
-        },
-      };
-      const disarm = guard(what, timeoutMs, opts.signal, (e) => this.fail(e));
-      this.inbox.wait(waiter);
-    });
-  }
-
-  close(): Promise<void> {
-    this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed locally`), false);
-    if (!this.stream.destroyed) {
-      if (!this.stream.writableEnded) this.stream.end();
-      const timer = setTimeout(() => this.stream.destroy(), this.closeTimeoutMs);
-      void this.streamClosed.then(() => clearTimeout(timer));
-    }
-    return this.streamClosed;
-  }
-
-  destroy(error?: SpdmError): void {
-    this.fail(error ?? new SpdmError('Closed', `connection to ${this.remoteAddress} destroyed locally`));
-    this.stream.destroy();
-  }
-
-  /** Deframes at most `room` frames from `bytes` into the inbox; returns the bytes consumed. */
-  private consume(bytes: Uint8Array, room: number): number {
+  protected consume(bytes: Uint8Array, room: number): number {
     let step: { frames: Frame[]; used: number };
     try {
       step = this.deframer.pushSome(bytes, room);
@@ -277,42 +148,15 @@ export class FramedConnection implements TransportConnection {
     return step.used;
   }
 
-  private onEnd(): void {
-    if (this.error !== undefined) return;
-    this.inbox.flush(); // bytes kept back by backpressure: the last frames of the stream
-    if (this.error !== undefined) return;
+  protected endedMidFrame(): SpdmError | undefined {
     const p = this.deframer.partial();
-    if (p !== undefined) {
-      this.fail(
-        new SpdmError('Closed', `${this.remoteAddress} closed the connection mid-frame: ${missing(p)}`),
-      );
-      return;
-    }
-    // Clean close between frames: queued frames stay deliverable.
-    this.fail(new SpdmError('Closed', `${this.remoteAddress} closed the connection`), false, true);
-    if (!this.stream.writableEnded) this.stream.end();
+    if (p === undefined) return undefined;
+    return new SpdmError('Closed', `${this.remoteAddress} closed the connection mid-frame: ${missing(p)}`);
   }
 
-  /** Records the first error, rejects every waiter; by default destroys the stream. */
-  private fail(e: SpdmError, destroyStream = true, keepQueue = false): void {
-    if (this.error !== undefined) return;
-    this.error = e;
-    this.inbox.close(e, keepQueue);
-    if (destroyStream) this.stream.destroy();
-  }
-
-  private mapStreamError(err: unknown): SpdmError {
-    const code = errnoCode(err);
-    if (code !== undefined && RESET_CODES.has(code)) {
-      const p = this.deframer.partial();
-      const mid = p === undefined ? '' : ` mid-frame: ${missing(p)}`;
-      return new SpdmError('Closed', `connection to ${this.remoteAddress} reset (${code})${mid}`, {
-        cause: err,
-      });
-    }
-    return new SpdmError('Transport', `connection to ${this.remoteAddress} failed: ${code ?? String(err)}`, {
-      cause: err,
-    });
+  protected override resetDetail(): string {
+    const p = this.deframer.partial();
+    return p === undefined ? '' : ` mid-frame: ${missing(p)}`;
   }
 }
 

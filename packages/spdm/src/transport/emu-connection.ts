@@ -14,24 +14,18 @@
  *           after CONTINUE); echoes OOB_ENCAP_* when an `onOobCommand` hook is given; answers any
  *           other command with UNKNOWN.
  *
- * Lifecycle, deadlines and read flow control are those of FramedConnection (connection.ts): the
+ * Lifecycle, deadlines and read flow control are shared with FramedConnection (StreamConnection,
+ * stream-connection.ts): the
  * first error kills the connection, a receive or send that times out kills it too, a clean peer
  * close between packets still delivers what was queued, and once `maxQueuedFrames` frames wait
  * unread the socket is no longer read (backpressure, inbox.ts) until receive() takes some; control
  * packets behind them wait too, in order. Sockets get TCP_NODELAY (spdm-emu never sets
  * it, so its own round trips stall on delayed ACKs; ours must not).
  */
-import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SpdmError } from '../errors.js';
-import {
-  DEFAULT_MAX_QUEUED_FRAMES,
-  formatAddress,
-  type ReceiveOptions,
-  type SendOptions,
-  type TransportConnection,
-} from './connection.js';
-import { abortError, checkTimeout, DEFAULT_TIMEOUT_MS, guard } from './deadline.js';
+import type { SendOptions, TransportConnection } from './connection.js';
+import { abortError, checkTimeout, guard } from './deadline.js';
 import {
   checkMaxPayloadSize,
   decodeEmuPayload,
@@ -48,8 +42,8 @@ import {
   encodeEmuPayload,
 } from './emu-framing.js';
 import type { Frame } from './frame.js';
-import { FrameInbox, overrunBytes } from './inbox.js';
 import { type SecuredMessageParams, securedMessageParams } from './secured-params.js';
+import { StreamConnection, validateStreamInit } from './stream-connection.js';
 
 export type EmuRole = 'client' | 'server';
 /** How a client ends a connection: SHUTDOWN (responder stops) or CONTINUE (keeps its state). */
@@ -92,7 +86,6 @@ export interface EmuControlOptions {
 
 const TRANSPORTS: readonly EmuTransport[] = ['none', 'mctp', 'tcp'];
 const EMPTY = new Uint8Array(0);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 /**
  * Checks every option of an EmuConnectionInit without opening anything.
@@ -103,11 +96,7 @@ export function validateEmuInit(init: EmuConnectionInit): void {
     throw new TypeError(`transport must be one of ${TRANSPORTS.join(', ')}, got ${String(init.transport)}`);
   }
   checkMaxPayloadSize(init.maxPayloadSize);
-  checkTimeout(init.sendTimeoutMs, DEFAULT_TIMEOUT_MS, 'sendTimeoutMs');
-  checkTimeout(init.receiveTimeoutMs, DEFAULT_TIMEOUT_MS, 'receiveTimeoutMs');
-  checkTimeout(init.closeTimeoutMs, DEFAULT_TIMEOUT_MS, 'closeTimeoutMs');
-  const mq = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
-  if (!Number.isSafeInteger(mq) || mq < 0) throw new RangeError(`maxQueuedFrames must be >= 0, got ${mq}`);
+  validateStreamInit(init);
 }
 
 interface ControlWaiter {
@@ -117,85 +106,36 @@ interface ControlWaiter {
 }
 
 /** A TransportConnection over the spdm-emu socket protocol; see the module comment. */
-export class EmuConnection implements TransportConnection {
+export class EmuConnection extends StreamConnection implements TransportConnection {
   readonly framing = 'spdm-emu' as const;
   readonly transport: EmuTransport;
   readonly role: EmuRole;
-  readonly remoteAddress: string;
   readonly maxPayloadSize: number;
   /** MCTP / TCP: libspdm's parameters for that transport; NONE: null (no secured messages). */
   readonly securedMessages: SecuredMessageParams | null;
   private readonly init: EmuConnectionInit;
-  private readonly stream: Duplex;
   private readonly deframer: EmuDeframer;
   private readonly transportType: number;
-  private readonly sendTimeoutMs: number;
-  private readonly receiveTimeoutMs: number;
-  private readonly closeTimeoutMs: number;
-  private readonly inbox: FrameInbox;
   private control: ControlWaiter | undefined;
-  private error: SpdmError | undefined;
   private ended: EmuEndCommand | undefined;
-  private readonly streamClosed: Promise<void>;
 
   /** @throws RangeError / TypeError for bad options. */
   constructor(stream: Duplex, role: EmuRole, init: EmuConnectionInit) {
     validateEmuInit(init);
     if (role !== 'client' && role !== 'server') throw new TypeError(`role must be client or server`);
+    const maxPayloadSize = checkMaxPayloadSize(init.maxPayloadSize);
+    super(stream, init, EMU_HEADER_SIZE + maxPayloadSize);
     this.init = init;
     this.role = role;
     this.transport = init.transport;
     this.transportType = EMU_TRANSPORT_CODE[init.transport];
-    this.maxPayloadSize = checkMaxPayloadSize(init.maxPayloadSize);
+    this.maxPayloadSize = maxPayloadSize;
     this.securedMessages = securedMessageParams(init.transport);
     this.deframer = new EmuDeframer({
       transportType: this.transportType,
       maxPayloadSize: this.maxPayloadSize,
     });
-    this.sendTimeoutMs = init.sendTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.receiveTimeoutMs = init.receiveTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const maxQueuedFrames = init.maxQueuedFrames ?? DEFAULT_MAX_QUEUED_FRAMES;
-    this.stream = stream;
-    if (stream instanceof Socket) {
-      stream.setNoDelay(true);
-      this.remoteAddress = init.remoteAddress ?? formatAddress(stream.remoteAddress, stream.remotePort);
-    } else {
-      this.remoteAddress = init.remoteAddress ?? 'stream';
-    }
-    this.inbox = new FrameInbox(stream, {
-      highWater: maxQueuedFrames,
-      overrunBytes: overrunBytes(maxQueuedFrames, EMU_HEADER_SIZE + this.maxPayloadSize),
-      remoteAddress: this.remoteAddress,
-      consume: (bytes, room) => this.consume(bytes, room),
-      fail: (e) => this.fail(e),
-    });
-    this.streamClosed = new Promise((resolve) => {
-      if (stream.destroyed) resolve();
-      else stream.once('close', () => resolve());
-    });
-    stream.on('error', (e) => this.fail(this.mapStreamError(e)));
-    stream.on('data', (chunk: Uint8Array) => this.inbox.data(chunk));
-    stream.on('end', () => this.onEnd());
-    stream.on('close', () =>
-      this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed`)),
-    );
-    if (stream.destroyed)
-      this.fail(new SpdmError('Closed', `stream to ${this.remoteAddress} already closed`));
-  }
-
-  get failure(): SpdmError | undefined {
-    return this.error;
-  }
-
-  /** Frames received and not yet taken by receive() (at most maxQueuedFrames while open). */
-  get queuedFrames(): number {
-    return this.inbox.queued;
-  }
-
-  /** Whether reading from the socket is paused because maxQueuedFrames frames wait unread. */
-  get readingPaused(): boolean {
-    return this.inbox.paused;
+    this.start();
   }
 
   /** Server role: the command with which the client ended the connection, if it did. */
@@ -242,10 +182,6 @@ export class EmuConnection implements TransportConnection {
     await this.finish();
   }
 
-  async send(payload: Uint8Array, opts: SendOptions = {}): Promise<void> {
-    await this.sendFrame({ type: opts.secured === true ? 'secured' : 'spdm', payload }, opts);
-  }
-
   /** Sends a frame as a NORMAL packet. @throws SpdmError (the frame cannot be encoded, or as send). */
   async sendFrame(frame: Frame, opts: Omit<SendOptions, 'secured'> = {}): Promise<void> {
     if (this.error !== undefined) throw this.error;
@@ -255,54 +191,16 @@ export class EmuConnection implements TransportConnection {
     await this.writePacket(EMU_COMMAND.NORMAL, payload, timeoutMs, opts.signal);
   }
 
-  receive(opts: ReceiveOptions = {}): Promise<Frame> {
-    return new Promise<Frame>((resolve, reject) => {
-      const queued = this.inbox.take();
-      if (queued !== undefined) return resolve(queued);
-      if (this.error !== undefined) return reject(this.error);
-      const timeoutMs = checkTimeout(opts.timeoutMs, this.receiveTimeoutMs, 'timeoutMs');
-      const what = `receive from ${this.remoteAddress}`;
-      if (opts.signal?.aborted) return reject(abortError(opts.signal, what));
-      const disarm = guard(what, timeoutMs, opts.signal, (e) => this.fail(e));
-      this.inbox.wait({
-        resolve: (f) => {
-          disarm();
-          resolve(f);
-        },
-        reject: (e) => {
-          disarm();
-          reject(e);
-        },
-      });
-    });
-  }
-
   /**
    * Client role, connection open and idle: end('shutdown') first, errors swallowed. Then, in
    * every case: flushes, half-closes and waits for the socket to close (destroyed after
    * closeTimeoutMs). Never rejects.
    */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.role === 'client' && this.error === undefined && this.control === undefined) {
       await this.end('shutdown').catch(() => undefined);
     }
-    this.fail(new SpdmError('Closed', `connection to ${this.remoteAddress} closed locally`), false);
-    return this.finish();
-  }
-
-  destroy(error?: SpdmError): void {
-    this.fail(error ?? new SpdmError('Closed', `connection to ${this.remoteAddress} destroyed locally`));
-    this.stream.destroy();
-  }
-
-  /** Ends the stream and waits for it to close, destroying it after closeTimeoutMs. */
-  private finish(): Promise<void> {
-    if (!this.stream.destroyed) {
-      if (!this.stream.writableEnded) this.stream.end();
-      const timer = setTimeout(() => this.stream.destroy(), this.closeTimeoutMs);
-      void this.streamClosed.then(() => clearTimeout(timer));
-    }
-    return this.streamClosed;
+    return super.close();
   }
 
   /** Client role: writes `command` and waits for the packet with the same command. */
@@ -351,21 +249,7 @@ export class EmuConnection implements TransportConnection {
         );
       }
       const bytes = encodeEmuPacket({ command, transportType: this.transportType, payload });
-      const disarm = guard(`send to ${this.remoteAddress}`, timeoutMs, signal, (e) => {
-        this.fail(e);
-        reject(e);
-      });
-      this.stream.write(bytes, (err) => {
-        disarm();
-        if (err) {
-          this.fail(this.mapStreamError(err));
-          reject(this.error);
-        } else if (this.error !== undefined && this.error.code !== 'Closed') {
-          reject(this.error);
-        } else {
-          resolve();
-        }
-      });
+      this.writeParts([bytes], timeoutMs, signal, resolve, reject);
     });
   }
 
@@ -373,7 +257,7 @@ export class EmuConnection implements TransportConnection {
    * Deframes at most `room` packets from `bytes` (every packet counts, control packets too, so
    * they keep their place behind unread frames); returns the bytes consumed.
    */
-  private consume(bytes: Uint8Array, room: number): number {
+  protected consume(bytes: Uint8Array, room: number): number {
     let step: { packets: EmuPacket[]; used: number };
     try {
       step = this.deframer.pushSome(bytes, room);
@@ -461,43 +345,19 @@ export class EmuConnection implements TransportConnection {
     this.writePacket(command, payload, this.sendTimeoutMs, undefined).catch(() => undefined);
   }
 
-  private onEnd(): void {
-    if (this.error !== undefined) return;
-    this.inbox.flush(); // bytes kept back by backpressure: the last packets of the stream
-    if (this.error !== undefined) return;
+  protected endedMidFrame(): SpdmError | undefined {
     const p = this.deframer.partial();
-    if (p !== undefined) {
-      const missing =
-        p.expected === undefined ? 'in the packet header' : `${p.expected - p.received} byte(s) missing`;
-      this.fail(
-        new SpdmError('Closed', `${this.remoteAddress} closed the connection mid-packet (${missing})`),
-      );
-      return;
-    }
-    this.fail(new SpdmError('Closed', `${this.remoteAddress} closed the connection`), false, true);
-    if (!this.stream.writableEnded) this.stream.end();
+    if (p === undefined) return undefined;
+    const missing =
+      p.expected === undefined ? 'in the packet header' : `${p.expected - p.received} byte(s) missing`;
+    return new SpdmError('Closed', `${this.remoteAddress} closed the connection mid-packet (${missing})`);
   }
 
-  /** Records the first error, rejects every waiter; by default destroys the stream. */
-  private fail(e: SpdmError, destroyStream = true, keepQueue = false): void {
-    if (this.error !== undefined) return;
-    this.error = e;
-    this.inbox.close(e, keepQueue);
+  /** Rejects a pending hello() / end() with the connection's first error. */
+  protected override onFailed(e: SpdmError): void {
     const c = this.control;
     this.control = undefined;
     c?.reject(e);
-    if (destroyStream) this.stream.destroy();
-  }
-
-  private mapStreamError(err: unknown): SpdmError {
-    const c = (err as { code?: unknown } | null)?.code;
-    const code = typeof c === 'string' ? c : undefined;
-    if (code !== undefined && RESET_CODES.has(code)) {
-      return new SpdmError('Closed', `connection to ${this.remoteAddress} reset (${code})`, { cause: err });
-    }
-    return new SpdmError('Transport', `connection to ${this.remoteAddress} failed: ${code ?? String(err)}`, {
-      cause: err,
-    });
   }
 }
 

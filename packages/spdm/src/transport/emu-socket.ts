@@ -9,7 +9,7 @@
  * spdm-emu's ports: 2323 for NONE/MCTP/PCI_DOE, 4194 for TCP (`emuDefaultPort`); its responder
  * binds every interface unless `--ip` is given, ours binds 127.0.0.1 unless `host` is given.
  */
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { SpdmError } from '../errors.js';
 import { formatAddress } from './connection.js';
 import { abortError, checkTimeout, DEFAULT_TIMEOUT_MS, guard } from './deadline.js';
@@ -19,6 +19,12 @@ import {
   type EmuEndCommand,
   validateEmuInit,
 } from './emu-connection.js';
+import {
+  checkMaxConnections,
+  type ListenServerHandle,
+  type ListenServerInit,
+  listenServer,
+} from './listen-server.js';
 
 export interface ConnectEmuInit extends EmuConnectionInit {
   /** Deadline for the TCP handshake and the TEST hello together, in ms; default 5000. */
@@ -83,29 +89,16 @@ function openSocket(host: string, port: number, timeoutMs: number, signal?: Abor
   });
 }
 
-export interface ListenEmuInit extends EmuConnectionInit {
-  /** Default '127.0.0.1'. */
-  host?: string;
-  /** Default 0 (an ephemeral port; read it from address()). */
-  port?: number;
-  /** Connections served at once; more are closed on arrival. Default 64. */
-  maxConnections?: number;
-  /** Told about a connection handler that threw or rejected (the connection is destroyed). */
-  onError?: (error: unknown, remoteAddress: string) => void;
-}
+/** host (default '127.0.0.1'), port (default 0), maxConnections (default 64), onError. */
+export interface ListenEmuInit extends EmuConnectionInit, ListenServerInit {}
 
-export interface EmuServerHandle {
-  /** The bound address. */
-  address(): { host: string; port: number };
-  /** Connections currently open. */
-  readonly connections: number;
+/** address(), connections and close() of a listenEmu server, and shutdownRequested. */
+export interface EmuServerHandle extends ListenServerHandle {
   /**
    * Resolves with the first SHUTDOWN a client sends (spdm_responder_emu stops serving then;
    * whether we do is the caller's choice). CONTINUE does not resolve it.
    */
   readonly shutdownRequested: Promise<void>;
-  /** Stops listening, destroys every open connection, resolves when the server has closed. */
-  close(): Promise<void>;
 }
 
 /**
@@ -120,11 +113,7 @@ export async function listenEmu(
   onConnection: (conn: EmuConnection) => unknown,
 ): Promise<EmuServerHandle> {
   validateEmuInit(init);
-  const maxConnections = init.maxConnections ?? 64;
-  if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
-    throw new RangeError(`maxConnections must be >= 1, got ${maxConnections}`);
-  }
-  const open = new Set<EmuConnection>();
+  const maxConnections = checkMaxConnections(init.maxConnections);
   let onShutdown!: () => void;
   const shutdownRequested = new Promise<void>((resolve) => {
     onShutdown = resolve;
@@ -136,80 +125,7 @@ export async function listenEmu(
       init.onPeerEnd?.(command, conn);
     },
   };
-  const server = createServer({ noDelay: true });
-  server.on('connection', (socket) => accept(socket, open, maxConnections, connInit, init, onConnection));
-  const host = init.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    const onListenError = (e: Error): void => {
-      reject(
-        new SpdmError('Transport', `listen on ${formatAddress(host, init.port ?? 0)} failed: ${e.message}`, {
-          cause: e,
-        }),
-      );
-    };
-    server.once('error', onListenError);
-    server.listen({ host, port: init.port ?? 0 }, () => {
-      server.off('error', onListenError);
-      server.on('error', (e) => init.onError?.(e, 'server'));
-      resolve();
-    });
-  });
-  return serverHandle(server, open, shutdownRequested);
-}
-
-function accept(
-  socket: Socket,
-  open: Set<EmuConnection>,
-  maxConnections: number,
-  connInit: EmuConnectionInit,
-  init: ListenEmuInit,
-  onConnection: (conn: EmuConnection) => unknown,
-): void {
-  socket.on('error', () => {}); // EmuConnection adds its own; this covers the refusal path.
-  if (open.size >= maxConnections) {
-    socket.destroy();
-    return;
-  }
-  let conn: EmuConnection;
-  try {
-    conn = new EmuConnection(socket, 'server', connInit);
-  } catch (e) {
-    socket.destroy();
-    init.onError?.(e, formatAddress(socket.remoteAddress, socket.remotePort));
-    return;
-  }
-  open.add(conn);
-  socket.once('close', () => open.delete(conn));
-  const failed = (e: unknown): void => {
-    conn.destroy();
-    init.onError?.(e, conn.remoteAddress);
-  };
-  try {
-    Promise.resolve(onConnection(conn)).catch(failed);
-  } catch (e) {
-    failed(e);
-  }
-}
-
-function serverHandle(
-  server: Server,
-  open: Set<EmuConnection>,
-  shutdownRequested: Promise<void>,
-): EmuServerHandle {
-  const bound = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    address: () => ({ host: bound.address, port: bound.port }),
-    get connections() {
-      return open.size;
-    },
-    shutdownRequested,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const c of open) c.destroy(new SpdmError('Closed', 'server shutting down'));
-      });
-      return closing;
-    },
-  };
+  const create = (socket: Socket): EmuConnection => new EmuConnection(socket, 'server', connInit);
+  const handle = await listenServer(init, maxConnections, create, onConnection);
+  return Object.assign(handle, { shutdownRequested });
 }

@@ -3,10 +3,16 @@
  * `listenTcp` (a server handle that tracks its connections and closes them all on close()).
  * Sockets get TCP_NODELAY (SPDM is request/response; Nagle would add a round trip per frame).
  */
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { SpdmError } from '../errors.js';
 import { FramedConnection, type FramedConnectionInit, formatAddress, validateInit } from './connection.js';
 import { abortError, checkTimeout, DEFAULT_TIMEOUT_MS, guard } from './deadline.js';
+import {
+  checkMaxConnections,
+  type ListenServerHandle,
+  type ListenServerInit,
+  listenServer,
+} from './listen-server.js';
 
 export interface ConnectTcpInit extends FramedConnectionInit {
   /** Deadline for the TCP handshake, in ms; default 5000. */
@@ -58,25 +64,11 @@ export function connectTcp(host: string, port: number, init: ConnectTcpInit = {}
   });
 }
 
-export interface ListenTcpInit extends FramedConnectionInit {
-  /** Default '127.0.0.1'. */
-  host?: string;
-  /** Default 0 (an ephemeral port; read it from address()). */
-  port?: number;
-  /** Connections served at once; more are closed on arrival. Default 64. */
-  maxConnections?: number;
-  /** Told about a connection handler that threw or rejected (the connection is destroyed). */
-  onError?: (error: unknown, remoteAddress: string) => void;
-}
+/** host (default '127.0.0.1'), port (default 0), maxConnections (default 64), onError. */
+export interface ListenTcpInit extends FramedConnectionInit, ListenServerInit {}
 
-export interface TcpServerHandle {
-  /** The bound address. */
-  address(): { host: string; port: number };
-  /** Connections currently open. */
-  readonly connections: number;
-  /** Stops listening, destroys every open connection, resolves when the server has closed. */
-  close(): Promise<void>;
-}
+/** address(), connections and close() of a listenTcp server. */
+export interface TcpServerHandle extends ListenServerHandle {}
 
 /**
  * Listens for TCP connections; each becomes a FramedConnection handed to `onConnection`. A
@@ -87,83 +79,12 @@ export function listenTcp(
   init: ListenTcpInit,
   onConnection: (conn: FramedConnection) => unknown,
 ): Promise<TcpServerHandle> {
-  const maxConnections = init.maxConnections ?? 64;
-  if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
-    return Promise.reject(new RangeError(`maxConnections must be >= 1, got ${maxConnections}`));
-  }
+  let maxConnections: number;
   try {
+    maxConnections = checkMaxConnections(init.maxConnections);
     validateInit(init);
   } catch (e) {
     return Promise.reject(e);
   }
-  const open = new Set<FramedConnection>();
-  const server = createServer({ noDelay: true });
-  server.on('connection', (socket) => accept(socket, open, maxConnections, init, onConnection));
-  return new Promise<TcpServerHandle>((resolve, reject) => {
-    const host = init.host ?? '127.0.0.1';
-    const onListenError = (e: Error): void => {
-      reject(
-        new SpdmError('Transport', `listen on ${formatAddress(host, init.port ?? 0)} failed: ${e.message}`, {
-          cause: e,
-        }),
-      );
-    };
-    server.once('error', onListenError);
-    server.listen({ host, port: init.port ?? 0 }, () => {
-      server.off('error', onListenError);
-      server.on('error', (e) => init.onError?.(e, 'server'));
-      resolve(serverHandle(server, open));
-    });
-  });
-}
-
-function accept(
-  socket: Socket,
-  open: Set<FramedConnection>,
-  maxConnections: number,
-  init: ListenTcpInit,
-  onConnection: (conn: FramedConnection) => unknown,
-): void {
-  socket.on('error', () => {}); // FramedConnection adds its own; this covers the refusal path.
-  if (open.size >= maxConnections) {
-    socket.destroy();
-    return;
-  }
-  let conn: FramedConnection;
-  try {
-    conn = new FramedConnection(socket, init);
-  } catch (e) {
-    socket.destroy();
-    init.onError?.(e, formatAddress(socket.remoteAddress, socket.remotePort));
-    return;
-  }
-  open.add(conn);
-  socket.once('close', () => open.delete(conn));
-  const failed = (e: unknown): void => {
-    conn.destroy();
-    init.onError?.(e, conn.remoteAddress);
-  };
-  try {
-    Promise.resolve(onConnection(conn)).catch(failed);
-  } catch (e) {
-    failed(e);
-  }
-}
-
-function serverHandle(server: Server, open: Set<FramedConnection>): TcpServerHandle {
-  const bound = server.address() as AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    address: () => ({ host: bound.address, port: bound.port }),
-    get connections() {
-      return open.size;
-    },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const c of open) c.destroy(new SpdmError('Closed', 'server shutting down'));
-      });
-      return closing;
-    },
-  };
+  return listenServer(init, maxConnections, (socket) => new FramedConnection(socket, init), onConnection);
 }
