@@ -62,19 +62,39 @@ export const DEMO_HOOK_SCRIPT = [
 /** The demo service: sleeps until its parent (the agent) is gone. */
 export const DEMO_SERVICE_SCRIPT = 'while kill -0 "$PPID" 2>/dev/null; do sleep 1; done';
 
-/** `n` distinct free ports on 127.0.0.1 (all bound at once, then released). */
+/** Ports are picked below Linux's ephemeral range (32768-60999), which port-0 binds draw from. */
+const PORT_MIN = 20_000;
+const PORT_MAX = 32_767;
+
+function tryListen(port: number): Promise<Server | null> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(null));
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
+}
+
+/**
+ * `n` distinct free ports on 127.0.0.1 (all bound at once, then released), picked at random
+ * below the ephemeral range: other processes binding port 0 (or the kernel picking a source
+ * port for an outgoing connection) cannot be handed them between our release and an agent's
+ * bind, nor between an agent's stop and its restart.
+ * @throws Error when no free ports are found after many tries.
+ */
 export async function freePorts(n: number): Promise<number[]> {
   const servers: Server[] = [];
+  const ports: number[] = [];
   try {
-    for (let i = 0; i < n; i++) {
-      const s = createServer();
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', resolve);
-      });
+    for (let tries = 0; ports.length < n; tries++) {
+      if (tries > 100 * n + 100) throw new Error('no free ports');
+      const port = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN + 1));
+      if (ports.includes(port)) continue;
+      const s = await tryListen(port);
+      if (s === null) continue;
       servers.push(s);
+      ports.push(port);
     }
-    return servers.map((s) => (s.address() as { port: number }).port);
+    return ports;
   } finally {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   }

@@ -4,47 +4,13 @@
  * retry delays), free loopback ports, and polling of `GET /status` (no fixed sleeps).
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from '../../src/demo/rack-setup.js';
 import type { AgentStatus } from '../../src/http/status.js';
 import { initPki } from '../../src/pki/index.js';
 
-/** Ports are picked below Linux's ephemeral range (32768-60999), which port-0 binds draw from. */
-const PORT_MIN = 20_000;
-const PORT_MAX = 32_767;
-
-function tryListen(port: number): Promise<Server | null> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(null));
-    s.listen(port, '127.0.0.1', () => resolve(s));
-  });
-}
-
-/**
- * `n` distinct free ports on 127.0.0.1 (all bound at once, then released), picked at random
- * below the ephemeral range: other processes binding port 0 (parallel tests) cannot be handed
- * them between our release and an agent's bind, nor between an agent's stop and its restart.
- */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: Server[] = [];
-  const ports: number[] = [];
-  try {
-    for (let tries = 0; ports.length < n; tries++) {
-      if (tries > 100 * n + 100) throw new Error('no free ports');
-      const port = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN + 1));
-      if (ports.includes(port)) continue;
-      const s = await tryListen(port);
-      if (s === null) continue;
-      servers.push(s);
-      ports.push(port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  }
-}
+export { freePorts };
 
 export interface TestSledSpec {
   readonly sledId: string;
