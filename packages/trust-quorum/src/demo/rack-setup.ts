@@ -59,8 +59,13 @@ export const DEMO_HOOK_SCRIPT = [
   '});',
 ].join('\n');
 
-/** The demo service: sleeps until its parent (the agent) is gone. */
-export const DEMO_SERVICE_SCRIPT = 'while kill -0 "$PPID" 2>/dev/null; do sleep 1; done';
+/**
+ * The demo service: sleeps until its parent (the agent) is gone or the sled's directory ($1)
+ * is removed. The second test matters when the agent is killed together with the demo: where
+ * PID 1 does not reap orphans (containers), the dead agent stays a zombie that `kill -0` still
+ * finds, and only the watchdog's removal of the temp dir tells the loop to end.
+ */
+export const DEMO_SERVICE_SCRIPT = 'while kill -0 "$PPID" 2>/dev/null && [ -d "$1" ]; do sleep 1; done';
 
 /** Ports are picked below Linux's ephemeral range (32768-60999), which port-0 binds draw from. */
 const PORT_MIN = 20_000;
@@ -129,8 +134,9 @@ export function demoAgentConfig(rack: DemoRack, s: DemoSled): object {
     services: [
       {
         name: 'demo-app',
-        // $0 names the sled's directory, so a leftover process would be easy to find.
-        command: ['/bin/sh', '-c', DEMO_SERVICE_SCRIPT, join(s.dir, 'demo-app')],
+        // $0 names the sled's directory, so a leftover process would be easy to find; $1 is
+        // the directory whose removal ends the loop.
+        command: ['/bin/sh', '-c', DEMO_SERVICE_SCRIPT, join(s.dir, 'demo-app'), s.dir],
         restart: 'on-failure',
         stopGraceMs: 1000,
       },
