@@ -10,12 +10,15 @@ import { spawn } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** $1: the demo's pid, $2: the temp dir. */
+/**
+ * $1: the demo's pid, $2: the temp dir. POSIX sh: `kill -KILL "-$g"` signals process group g;
+ * dash (Debian's /bin/sh) refuses `kill -KILL -- -g`, so no `--` here.
+ */
 export const WATCHDOG_SCRIPT = [
   'while kill -0 "$1" 2>/dev/null; do sleep 1; done',
   '[ -d "$2" ] || exit 0',
   'if [ -f "$2/.pgids" ]; then',
-  '  while read -r g; do [ -n "$g" ] && kill -KILL -- "-$g" 2>/dev/null; done < "$2/.pgids"',
+  '  while read -r g; do [ -n "$g" ] && kill -KILL "-$g" 2>/dev/null; done < "$2/.pgids"',
   'fi',
   'rm -rf -- "$2"',
 ].join('\n');
