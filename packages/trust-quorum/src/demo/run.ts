@@ -1,17 +1,8 @@
-/**
- * `tq demo` end to end: a temp dir (0700: it holds the PKI's private keys), the demo rack in it,
- * the scenario, and cleanup whatever happens: every child stopped (SIGTERM, then SIGKILL to its
- * process group), the temp dir removed. SIGINT, SIGTERM and SIGHUP abort the scenario (a second
- * one SIGKILLs the children at once); a process 'exit' handler SIGKILLs any child still alive
- * and removes the temp dir, and a watchdog process (watchdog.ts) does the same if the demo
- * dies without running either.
- */
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loopbackMulticastProblem } from '../discovery/loopback-probe.js';
 import { type PkiAlg, pkiAlgInfo } from '../pki/index.js';
 import { ProcessGroup } from './processes.js';
 import { createDemoRack } from './rack-setup.js';
@@ -46,38 +37,6 @@ export class DemoInterrupted extends DemoError {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
-/** IPv4 multicast on 127.0.0.1 works here (a datagram to a random group comes back); else why not. */
-export async function loopbackMulticastProblem(): Promise<string | null> {
-  const group = `239.255.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
-  const port = 40_000 + Math.floor(Math.random() * 20_000);
-  const rx = createSocket({ type: 'udp4', reuseAddr: true });
-  const tx = createSocket({ type: 'udp4' });
-  try {
-    await new Promise<void>((res, rej) => {
-      rx.once('error', rej);
-      rx.bind(port, group, res);
-    });
-    rx.addMembership(group, '127.0.0.1');
-    await new Promise<void>((res) => tx.bind(0, '127.0.0.1', res));
-    tx.setMulticastInterface('127.0.0.1');
-    tx.setMulticastLoopback(true);
-    const got = once(rx, 'message');
-    tx.send('probe', port, group);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((res) => {
-      timer = setTimeout(() => res('late'), 2000);
-    });
-    const r = await Promise.race([got, late]);
-    clearTimeout(timer);
-    return r === 'late' ? 'no datagram came back within 2 s' : null;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    rx.close();
-    tx.close();
-  }
-}
 
 /** Runs `tq rack init ARGS` in `group`, lines of stdout to `onLine`; resolves with its exit code. */
 function rackInitRunner(group: ProcessGroup, signal: AbortSignal) {

@@ -1,19 +1,10 @@
-/**
- * Agents that know no peer find each other by UDP multicast on loopback (discovery pinned to
- * 127.0.0.1, a random 239.x group and port so parallel runs do not hear each other): rack init
- * unlocks them, and after a restart of all of them (a cold boot) they find each other again
- * and unlock. Needs IPv4 multicast on 127.0.0.1 (see test/discovery/loopback.test.ts); where it
- * does not work the suite is skipped with the reason (namespaces are covered by
- * test/discovery/netns.test.ts).
- */
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/agent.js';
 import { loadAgentConfig } from '../../src/agent/config.js';
 import { readPkiMembers } from '../../src/cli/rack-pki-dir.js';
+import { loopbackMulticastProblem } from '../../src/discovery/loopback-probe.js';
 import { loadIdentity, loadTrustedRoot } from '../../src/pki/index.js';
 import { initRack } from '../../src/rack-init/coordinator.js';
 import { makeRackDir, type TestRackDir } from './helpers.js';
@@ -22,28 +13,7 @@ const r = () => 1 + Math.floor(Math.random() * 250);
 const GROUP = `239.255.${r()}.${r()}`;
 const PORT = 40000 + Math.floor(Math.random() * 20000);
 
-async function loopbackMulticastWorks(): Promise<string | null> {
-  const rx = createSocket({ type: 'udp4', reuseAddr: true });
-  const tx = createSocket({ type: 'udp4' });
-  try {
-    await new Promise<void>((res) => rx.bind(PORT, GROUP, res));
-    rx.addMembership(GROUP, '127.0.0.1');
-    await new Promise<void>((res) => tx.bind(0, '127.0.0.1', res));
-    tx.setMulticastInterface('127.0.0.1');
-    tx.setMulticastLoopback(true);
-    const got = once(rx, 'message');
-    tx.send('probe', PORT, GROUP);
-    const timeout = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 2000).unref());
-    return (await Promise.race([got, timeout])) === 'timeout' ? 'no datagram came back within 2 s' : null;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    rx.close();
-    tx.close();
-  }
-}
-
-const problem = await loopbackMulticastWorks();
+const problem = await loopbackMulticastProblem();
 const skipReason =
   problem === null ? '' : ` (skipped: IPv4 multicast on 127.0.0.1 does not work here: ${problem})`;
 

@@ -8,10 +8,12 @@
  * interface is 127.0.0.1, even though `lo` lacks the MULTICAST flag). Where it does not work,
  * the suite is skipped with that reason; test/discovery/netns.test.ts covers namespaces.
  */
+
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Discovery, type DiscoveryInit } from '../../src/discovery/index.js';
+import { loopbackMulticastProblem } from '../../src/discovery/loopback-probe.js';
 
 const RACK_A = '0123abcd-0000-4000-8000-00000000000a';
 const RACK_B = '0123abcd-0000-4000-8000-00000000000b';
@@ -21,30 +23,7 @@ function randomGroup(): { group: string; port: number } {
   return { group: `239.255.${r()}.${r()}`, port: 40000 + Math.floor(Math.random() * 20000) };
 }
 
-/** Sends one datagram to the group on lo and reports whether a member on lo received it. */
-async function loopbackMulticastWorks(): Promise<string | null> {
-  const { group, port } = randomGroup();
-  const rx = createSocket({ type: 'udp4', reuseAddr: true });
-  const tx = createSocket({ type: 'udp4' });
-  try {
-    await new Promise<void>((r) => rx.bind(port, group, r));
-    rx.addMembership(group, '127.0.0.1');
-    await new Promise<void>((r) => tx.bind(0, '127.0.0.1', r));
-    tx.setMulticastInterface('127.0.0.1');
-    tx.setMulticastLoopback(true);
-    const got = once(rx, 'message');
-    tx.send('probe', port, group);
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 2000).unref());
-    return (await Promise.race([got, timeout])) === 'timeout' ? 'no datagram came back within 2 s' : null;
-  } catch (e) {
-    return (e as Error).message;
-  } finally {
-    rx.close();
-    tx.close();
-  }
-}
-
-const problem = await loopbackMulticastWorks();
+const problem = await loopbackMulticastProblem();
 const skipReason =
   problem === null ? '' : ` (skipped: IPv4 multicast on 127.0.0.1 does not work here: ${problem})`;
 
